@@ -1,0 +1,41 @@
+# OfficePulse: `make run` serves the app, `make test` runs ruff and the whole test suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install -q --disable-pip-version-check
+FLASK := $(VENV)/bin/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export HOST PORT
+
+.PHONY: run test setup translations lint clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PIP) -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PIP) -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -d app/translations
+
+# Create or upgrade the database, import the bundled surveys, open a demo campaign, create the admin.
+setup: $(VENV)/.installed translations
+	$(FLASK) db upgrade
+	$(FLASK) bootstrap
+
+run: setup
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+
+test: $(VENV)/.installed-dev translations lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

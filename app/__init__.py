@@ -1,0 +1,125 @@
+"""OfficePulse web application: the app factory."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import Engine, event
+
+from app.config import load_config
+from app.extensions import babel, csrf, db, login_manager, migrate
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def select_locale() -> str:
+    """Return the UI language: ?lang=, then the lang cookie, then Accept-Language, then Chinese."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    for wanted in (request.args.get("lang"), request.cookies.get("lang")):
+        if wanted in languages:
+            return wanted
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    login_manager.login_message = None
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def locale_context():
+        return {"current_locale": str(get_locale())}
+
+    @app.after_request
+    def remember_language(response):
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"] and request.cookies.get("lang") != lang:
+            response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return response
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin.views import bp as admin_bp
+    from app.survey.views import bp as survey_bp
+
+    app.register_blueprint(survey_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You are not allowed to see this page."),
+        404: lambda: _("This page does not exist."),
+        405: lambda: _("This page does not accept that request."),
+        410: lambda: _("This page is no longer available."),
+        413: lambda: _("What you sent is too large."),
+        429: lambda: _("Too many attempts. Please wait a moment and try again."),
+        500: lambda: _("Something went wrong on our side. Nothing you entered was stored."),
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        message = messages.get(code, messages[500])()
+        return render_template("error.html", code=code, message=message), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
+    """Set SQLite up for concurrent, durable writes: WAL, a busy timeout, and our own BEGIN."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    dbapi_connection.isolation_level = None  # let the "begin" listener below issue BEGIN itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    """Begin SQLite transactions ourselves; writes ask for IMMEDIATE to take the write lock up front."""
+    if conn.dialect.name == "sqlite":
+        mode = "IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,1 @@
+"""The office head's pages: login, campaigns, exports."""

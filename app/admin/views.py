@@ -1,0 +1,100 @@
+"""The office head's pages. Every route here requires a logged-in admin."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app.admin.forms import LoginForm
+from app.extensions import db, login_manager
+from app.models import User
+from app.services.accounts import authenticate
+from app.services.campaigns import get_campaign, list_campaigns, public_url, today
+from app.services.export import group_counts, merge_small_groups, responses_csv
+from app.services.surveys import definition
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PUBLIC_ENDPOINTS = {"admin.login"}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@bp.before_request
+def require_login():
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(url_for(".dashboard"), 303)
+        form.password.errors.append(_("Wrong username or password."))
+    return render_template("admin/login.html", form=form), 200 if request.method == "GET" else 401
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for(".login"), 303)
+
+
+@bp.get("/")
+def dashboard():
+    return render_template("admin/dashboard.html", rows=list_campaigns())
+
+
+def campaign_or_404(slug: str):
+    campaign = get_campaign(slug)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+@bp.get("/campaigns/<slug>")
+def campaign(slug: str):
+    campaign = campaign_or_404(slug)
+    survey = definition(campaign.survey_version)
+    counts = group_counts(campaign)
+    reported = merge_small_groups(counts, campaign.min_group_size)
+    shown: dict[str, int] = {}
+    for code, n in counts.items():
+        shown[reported[code]] = shown.get(reported[code], 0) + n
+    return render_template(
+        "admin/campaign.html",
+        campaign=campaign,
+        survey=survey,
+        locale=survey.locale(str(get_locale())),
+        status=campaign.status(today()),
+        url=public_url(campaign),
+        total=sum(counts.values()),
+        groups=shown,
+    )
+
+
+@bp.get("/campaigns/<slug>/responses.csv")
+def responses_export(slug: str):
+    campaign = campaign_or_404(slug)
+    rows = responses_csv(
+        campaign,
+        locale=str(get_locale()),
+        labels=request.args.get("labels") == "1",
+        question_row=request.args.get("questions") == "1",
+    )
+    return Response(
+        stream_with_context(rows),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="responses-{campaign.slug}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

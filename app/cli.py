@@ -1,0 +1,153 @@
+"""Flask commands: surveys, campaigns, accounts, exports, and the one-step setup used by ``make run``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.services import accounts, campaigns, export
+from app.services.surveys import import_survey
+from surveys import SurveyDefinitionError, bundled_paths, load
+
+survey_cli = AppGroup("survey", help="Check and import survey definitions.")
+campaign_cli = AppGroup("campaign", help="Open, list and close campaigns.")
+DEMO_SURVEY = "office-service-quality"
+
+
+def register(app: Flask) -> None:
+    for command in (survey_cli, campaign_cli, create_admin, export_command, bootstrap):
+        app.cli.add_command(command)
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@survey_cli.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def survey_check(path: str) -> None:
+    """Validate a survey file and print every problem found."""
+    try:
+        survey = load(path)
+    except SurveyDefinitionError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"{path}: OK ({survey.key}, {len(survey.questions)} questions)")
+
+
+@survey_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+def survey_import(path: str) -> None:
+    """Store a survey file (a new version if its key exists and the file changed)."""
+    _import(path)
+
+
+def _import(path) -> None:
+    try:
+        with open(path, "rb") as fh:
+            result = import_survey(fh.read(), filename=str(path))
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror}")
+    except SurveyDefinitionError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    v = result.version
+    state = "imported as" if result.created else "unchanged, still"
+    click.echo(f"{v.survey.key}: {state} version {v.number}")
+
+
+@campaign_cli.command("open")
+@click.argument("survey_key")
+@click.option("--name", required=True, help="Name shown to the office head, e.g. 2026 年第一次测评.")
+@click.option("--min-group-size", "k", type=int, default=None, help="k: smallest group ever reported.")
+@click.option("--closes", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Closing date.")
+def campaign_open(survey_key: str, name: str, k: int | None, closes) -> None:
+    """Open a campaign of a stored survey; the last line printed is its public URL."""
+    try:
+        campaign = campaigns.open_campaign(survey_key, name, min_group_size=k, closes_on=closes and closes.date())
+    except campaigns.CampaignError as exc:
+        fail(str(exc))
+    click.echo(f"Opened campaign '{campaign.name}' ({campaign.slug}), k = {campaign.min_group_size}")
+    click.echo(campaigns.public_url(campaign))
+
+
+@campaign_cli.command("list")
+def campaign_list() -> None:
+    """List campaigns with status and response counts."""
+    for row in campaigns.list_campaigns():
+        c = row.campaign
+        click.echo(f"{c.slug}\t{row.status}\t{row.responses}\t{row.survey_key}\t{c.name}")
+
+
+@campaign_cli.command("close")
+@click.argument("slug")
+def campaign_close(slug: str) -> None:
+    """Close a campaign: the form stops accepting answers."""
+    campaign = campaigns.get_campaign(slug)
+    if campaign is None:
+        fail(f"no campaign '{slug}'")
+    campaigns.close_campaign(campaign)
+    click.echo(f"Closed campaign '{campaign.name}' ({slug})")
+
+
+@click.command("create-admin")
+@click.argument("username")
+def create_admin(username: str) -> None:
+    """Create an admin account (password from OFFICEPULSE_ADMIN_PASSWORD or a prompt)."""
+    password = os.environ.get("OFFICEPULSE_ADMIN_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        accounts.create_admin(username, password)
+    except accounts.AccountError as exc:
+        fail(str(exc))
+    click.echo(f"Created admin '{username}'")
+
+
+@click.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+@click.option("--labels", is_flag=True, help="Write choice labels instead of codes.")
+@click.option("--questions", is_flag=True, help="Add a second header row with the question texts.")
+@click.option("--lang", default="zh", show_default=True, help="Language of labels and question texts.")
+def export_command(slug: str, output: str, labels: bool, questions: bool, lang: str) -> None:
+    """Write a campaign's responses as CSV (same content as the admin download)."""
+    campaign = campaigns.get_campaign(slug)
+    if campaign is None:
+        fail(f"no campaign '{slug}'")
+    chunks = export.responses_csv(campaign, locale=lang, labels=labels, question_row=questions)
+    if output == "-":
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk.encode("utf-8"))
+        return
+    with open(output, "w", encoding="utf-8", newline="") as fh:
+        fh.writelines(chunks)
+    click.echo(f"Wrote {output}", err=True)
+
+
+@click.command("bootstrap")
+def bootstrap() -> None:
+    """Import the bundled surveys, open a demo campaign and create the admin if needed; print the URLs."""
+    for path in bundled_paths():
+        _import(path)
+    open_rows = [r for r in campaigns.list_campaigns() if r.status == "open"]
+    if open_rows:
+        campaign = open_rows[0].campaign
+    else:
+        campaign = campaigns.open_campaign(DEMO_SURVEY, f"办公室工作质效测评（{date.today():%Y-%m-%d}）")
+    if accounts.get_user("admin") is None:
+        password = os.environ.get("OFFICEPULSE_ADMIN_PASSWORD") or accounts.new_password()
+        accounts.create_admin("admin", password)
+        shown = "(from OFFICEPULSE_ADMIN_PASSWORD)" if os.environ.get("OFFICEPULSE_ADMIN_PASSWORD") else password
+        click.echo(f"Admin login: admin / {shown}   (shown once; keep it safe)")
+    else:
+        click.echo("Admin login: admin (existing account; reset with flask --app wsgi create-admin)")
+    url = campaigns.public_url(campaign)
+    click.echo(f"Survey ({campaign.name}): {url}")
+    click.echo(f"Admin: {url.split('/s/')[0]}/admin/")

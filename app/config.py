@@ -1,0 +1,72 @@
+"""Configuration: safe defaults, then instance/config.py, then environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+ENV_NAMES = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL")
+
+
+class Defaults:
+    """Defaults; any of them can be overridden by instance/config.py or OFFICEPULSE_* / FLASK_* variables."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    PUBLIC_BASE_URL = None
+    TIMEZONE = "Asia/Shanghai"  # the calendar date stored with a response is the office's local date
+    DEFAULT_MIN_GROUP_SIZE = 5
+    DEFAULT_MIN_COMMENT_GROUP_SIZE = 10
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "zh"
+    LANGUAGES = ("zh", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    WTF_CSRF_TIME_LIMIT = 6 * 3600
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill ``app.config`` in order: defaults, instance file or test overrides, environment."""
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        for name in ENV_NAMES:
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
+        app.config.from_prefixed_env("OFFICEPULSE")
+        app.config.from_prefixed_env("FLASK")
+    else:
+        app.config.from_mapping(test_config)
+
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", "sqlite:///" + str(Path(app.instance_path) / "officepulse.sqlite3")
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if app.config.get("PREFERRED_URL_SCHEME") == "https":
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return the secret key kept in instance/secret_key, creating it once (shared by every worker)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise RuntimeError(f"{path} is empty or too short; delete it to generate a new key") from None
+        return key
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key

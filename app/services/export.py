@@ -1,0 +1,108 @@
+"""Streamed, Excel-safe CSV export of a campaign's responses."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Mapping
+from itertools import groupby
+
+from app.extensions import db
+from app.models import Answer, Campaign, Response
+from app.services.surveys import definition
+
+MERGED_GROUP = "merged"
+MERGED_LABEL = {"zh": "其他（合并的小组）", "en": "Other (merged small groups)"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BATCH_ROWS = 2000
+
+
+def merge_small_groups(counts: Mapping[str, int], k: int) -> dict[str, str]:
+    """Map each group code to the code it is reported under, so that no reported group has fewer than k.
+
+    Groups below k are merged into one; if that merged group is still below k, the smallest remaining
+    group joins it (and so on), so that subtracting shown groups from the total reveals no one.
+    """
+    small = {g for g, n in counts.items() if 0 < n < k}
+    if not small:
+        return {g: g for g in counts}
+    rest = sorted((g for g in counts if g not in small and counts[g] > 0), key=lambda g: (counts[g], g))
+    while rest and sum(counts[g] for g in small) < k:
+        small.add(rest.pop(0))
+    return {g: (MERGED_GROUP if g in small else g) for g in counts}
+
+
+def neutralise(cell: str) -> str:
+    """Return ``cell`` made inert for spreadsheet apps (no formula can start it)."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def group_counts(campaign: Campaign) -> dict[str, int]:
+    rows = db.session.execute(
+        db.select(Response.respondent_group, db.func.count())
+        .where(Response.campaign_id == campaign.id)
+        .group_by(Response.respondent_group)
+    )
+    return {g: n for g, n in rows}
+
+
+def responses_csv(campaign: Campaign, locale: str, labels: bool = False, question_row: bool = False) -> Iterator[str]:
+    """Yield the CSV text of every response: UTF-8 with BOM, CRLF, rows in random (response-id) order.
+
+    One row per response: the reported group, then one column per coded question (choice codes, or labels
+    with ``labels``; a multi answer joins its codes with ';'). Free-text answers are not exported here:
+    beside a row of answers they could identify their writer. No date or time is exported.
+    """
+    survey = definition(campaign.survey_version)
+    locale = survey.locale(locale)
+    questions = [q for q in survey.questions if q.type != "text" and q.id != survey.group_question]
+    group_q = survey.question(survey.group_question)
+    reported = merge_small_groups(group_counts(campaign), campaign.min_group_size)
+
+    def group_cell(code: str) -> str:
+        shown = reported.get(code, MERGED_GROUP)
+        if not labels:
+            return shown
+        return MERGED_LABEL.get(locale, MERGED_LABEL["en"]) if shown == MERGED_GROUP else group_q.choice_label(
+            shown, locale, survey.dont_know_label
+        )
+
+    def answer_cell(q, codes: list[str]) -> str:
+        if labels:
+            codes = [q.choice_label(c, locale, survey.dont_know_label) for c in codes]
+        return ";".join(codes)
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(["group", *(q.id for q in questions)])
+    if question_row:
+        writer.writerow([neutralise(group_q.text[locale]), *(neutralise(q.text[locale]) for q in questions)])
+    yield "\ufeff" + flush()
+
+    result = db.session.execute(
+        db.select(Response.id, Response.respondent_group, Answer.question_id, Answer.code)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .where(Response.campaign_id == campaign.id)
+        .order_by(Response.id, Answer.question_id, Answer.code)
+        .execution_options(yield_per=BATCH_ROWS)
+    )
+    written = 0
+    for (_, group), rows in groupby(result, key=lambda r: (r[0], r[1])):
+        answers: dict[str, list[str]] = {}
+        for row in rows:
+            if row.question_id is not None:
+                answers.setdefault(row.question_id, []).append(row.code)
+        writer.writerow(
+            [neutralise(group_cell(group)), *(neutralise(answer_cell(q, answers.get(q.id, []))) for q in questions)]
+        )
+        written += 1
+        if written % 500 == 0:
+            yield flush()
+    yield flush()

@@ -1,0 +1,58 @@
+"""Store survey definitions as immutable versions and get validated Survey objects back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from app.extensions import db
+from app.models import Survey as SurveyRow
+from app.models import SurveyVersion
+from surveys import Survey, loads
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    version: SurveyVersion
+    created: bool
+
+
+def import_survey(source: str | bytes, filename: str = "<upload>") -> ImportResult:
+    """Validate ``source`` and store it as the next version of its survey key (unless unchanged).
+
+    Raises :class:`surveys.SurveyDefinitionError` when the definition is invalid; nothing is stored then.
+    """
+    text = source.decode("utf-8") if isinstance(source, bytes) else source
+    survey = loads(text, source=filename)
+    row = db.session.execute(db.select(SurveyRow).filter_by(key=survey.key)).scalar_one_or_none()
+    if row is None:
+        row = SurveyRow(key=survey.key)
+        db.session.add(row)
+    elif row.versions and row.versions[-1].source == text:
+        return ImportResult(row.versions[-1], created=False)
+    number = row.versions[-1].number + 1 if row.versions else 1
+    version = SurveyVersion(survey=row, number=number, title=survey.title[survey.default_locale], source=text)
+    db.session.add(version)
+    db.session.commit()
+    return ImportResult(version, created=True)
+
+
+def latest_version(key: str) -> SurveyVersion | None:
+    """Return the newest stored version of the survey ``key``, or None."""
+    return db.session.execute(
+        db.select(SurveyVersion)
+        .join(SurveyRow)
+        .where(SurveyRow.key == key)
+        .order_by(SurveyVersion.number.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def definition(version: SurveyVersion) -> Survey:
+    """Return the validated survey of a stored version (parsed once per process)."""
+    return _parse(version.id, version.source)
+
+
+@lru_cache(maxsize=64)
+def _parse(version_id: int, source: str) -> Survey:
+    return loads(source, source=f"survey version {version_id}")
