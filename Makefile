@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d app/translations
+	$(VENV)/bin/pybabel compile --statistics -d app/translations
 
 # Create or upgrade the database, import the bundled surveys, open a demo campaign, create the admin.
 setup: $(VENV)/.installed translations

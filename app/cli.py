@@ -8,7 +8,7 @@ from datetime import date
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.services import accounts, campaigns, export
 from app.services.surveys import import_survey
@@ -97,6 +97,7 @@ def campaign_close(slug: str) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("username")
 def create_admin(username: str) -> None:
     """Create an admin account (password from OFFICEPULSE_ADMIN_PASSWORD or a prompt)."""
@@ -111,6 +112,7 @@ def create_admin(username: str) -> None:
 
 
 @click.command("export")
+@with_appcontext
 @click.argument("slug")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-")
 @click.option("--labels", is_flag=True, help="Write choice labels instead of codes.")
@@ -132,6 +134,7 @@ def export_command(slug: str, output: str, labels: bool, questions: bool, lang: 
 
 
 @click.command("bootstrap")
+@with_appcontext
 def bootstrap() -> None:
     """Import the bundled surveys, open a demo campaign and create the admin if needed; print the URLs."""
     for path in bundled_paths():

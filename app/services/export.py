@@ -47,11 +47,12 @@ def group_counts(campaign: Campaign) -> dict[str, int]:
 
 
 def responses_csv(campaign: Campaign, locale: str, labels: bool = False, question_row: bool = False) -> Iterator[str]:
-    """Yield the CSV text of every response: UTF-8 with BOM, CRLF, rows in random (response-id) order.
+    """Return an iterator over the CSV text of every response: UTF-8 with BOM, CRLF, random (response-id) order.
 
     One row per response: the reported group, then one column per coded question (choice codes, or labels
     with ``labels``; a multi answer joins its codes with ';'). Free-text answers are not exported here:
     beside a row of answers they could identify their writer. No date or time is exported.
+    Everything about the campaign is read before returning, so the rows can stream after the request.
     """
     survey = definition(campaign.survey_version)
     locale = survey.locale(locale)
@@ -63,46 +64,48 @@ def responses_csv(campaign: Campaign, locale: str, labels: bool = False, questio
         shown = reported.get(code, MERGED_GROUP)
         if not labels:
             return shown
-        return MERGED_LABEL.get(locale, MERGED_LABEL["en"]) if shown == MERGED_GROUP else group_q.choice_label(
-            shown, locale, survey.dont_know_label
-        )
+        if shown == MERGED_GROUP:
+            return MERGED_LABEL.get(locale, MERGED_LABEL["en"])
+        return group_q.choice_label(shown, locale, survey.dont_know_label)
 
     def answer_cell(q, codes: list[str]) -> str:
         if labels:
             codes = [q.choice_label(c, locale, survey.dont_know_label) for c in codes]
         return ";".join(codes)
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(["group", *(q.id for q in questions)])
+    header = [["group", *(q.id for q in questions)]]
     if question_row:
-        writer.writerow([neutralise(group_q.text[locale]), *(neutralise(q.text[locale]) for q in questions)])
-    yield "\ufeff" + flush()
-
-    result = db.session.execute(
+        header.append([group_q.text[locale], *(q.text[locale] for q in questions)])
+    query = (
         db.select(Response.id, Response.respondent_group, Answer.question_id, Answer.code)
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.campaign_id == campaign.id)
         .order_by(Response.id, Answer.question_id, Answer.code)
         .execution_options(yield_per=BATCH_ROWS)
     )
-    written = 0
-    for (_, group), rows in groupby(result, key=lambda r: (r[0], r[1])):
-        answers: dict[str, list[str]] = {}
-        for row in rows:
-            if row.question_id is not None:
-                answers.setdefault(row.question_id, []).append(row.code)
-        writer.writerow(
-            [neutralise(group_cell(group)), *(neutralise(answer_cell(q, answers.get(q.id, []))) for q in questions)]
-        )
-        written += 1
-        if written % 500 == 0:
-            yield flush()
-    yield flush()
+
+    def rows() -> Iterator[list[str]]:
+        yield from header
+        result = db.session.execute(query)
+        for (_, group), answer_rows in groupby(result, key=lambda r: (r[0], r[1])):
+            answers: dict[str, list[str]] = {}
+            for row in answer_rows:
+                if row.question_id is not None:
+                    answers.setdefault(row.question_id, []).append(row.code)
+            yield [group_cell(group), *(answer_cell(q, answers.get(q.id, [])) for q in questions)]
+
+    return _csv_text(rows())
+
+
+def _csv_text(rows: Iterator[list[str]], rows_per_chunk: int = 500) -> Iterator[str]:
+    """Yield Excel-safe CSV text in chunks: a BOM first, CRLF line ends, every cell neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    for i, row in enumerate(rows, 1):
+        writer.writerow([neutralise(cell) for cell in row])
+        if i % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

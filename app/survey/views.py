@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -23,11 +23,11 @@ def load_open_campaign(slug: str):
         abort(404)
     status = campaign.status(today())
     if status != "open":
-        message = _("This survey has closed. Thank you for your interest.") if status == "closed" else _(
-            "This survey is not open yet. It opens on %(date)s.", date=campaign.opens_on.isoformat()
-        )
-        abort(render_template("error.html", code=410 if status == "closed" else 403, message=message),
-              410 if status == "closed" else 403)
+        if status == "closed":
+            code, message = 410, _("This survey has closed. Thank you for your interest.")
+        else:
+            code, message = 403, _("This survey is not open yet. It opens on %(date)s.", date=campaign.opens_on)
+        abort(make_response(render_template("error.html", code=code, message=message), code))
     return campaign, definition(campaign.survey_version)
 
 

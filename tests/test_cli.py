@@ -1,0 +1,105 @@
+"""Flask commands: survey import, campaigns, accounts, bootstrap."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Campaign, SurveyVersion, User
+from tests.conftest import OSQ
+
+
+def run(runner, *args, env=None):
+    return runner.invoke(args=list(args), env=env)
+
+
+def test_survey_import_creates_a_version_only_when_the_file_changes(app, runner, tmp_path):
+    first = run(runner, "survey", "import", str(OSQ))
+    assert first.exit_code == 0 and "imported as version 1" in first.output
+    again = run(runner, "survey", "import", str(OSQ))
+    assert again.exit_code == 0 and "unchanged, still version 1" in again.output
+    changed = tmp_path / "osq.yaml"
+    changed.write_text(OSQ.read_text(encoding="utf-8").replace("version: 1", "version: 2", 1), encoding="utf-8")
+    third = run(runner, "survey", "import", str(changed))
+    assert third.exit_code == 0 and "imported as version 2" in third.output
+    with app.app_context():
+        assert [v.number for v in db.session.execute(select(SurveyVersion)).scalars()] == [1, 2]
+
+
+def test_survey_import_refuses_an_invalid_file(app, runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("key: x\nsections: []\n", encoding="utf-8")
+    result = run(runner, "survey", "import", str(bad))
+    assert result.exit_code == 1 and f"{bad}: survey, field 'title'" in result.output
+    with app.app_context():
+        assert db.session.execute(select(SurveyVersion)).first() is None
+    missing = run(runner, "survey", "import", str(tmp_path / "missing.yaml"))
+    assert missing.exit_code == 1
+
+
+def test_campaign_open_list_close(app, runner):
+    run(runner, "survey", "import", str(OSQ))
+    closes = (date.today() + timedelta(days=14)).isoformat()
+    opened = run(runner, "campaign", "open", "office-service-quality", "--name", "第一轮", "--min-group-size", "6",
+                 "--closes", closes)
+    assert opened.exit_code == 0, opened.output
+    url = opened.output.strip().splitlines()[-1]
+    assert url.startswith("http://") and "/s/" in url
+    slug = url.rsplit("/", 1)[1]
+    assert len(slug) >= 16
+    with app.app_context():
+        c = db.session.execute(select(Campaign)).scalar_one()
+        assert (c.slug, c.min_group_size, c.closes_on.isoformat(), c.survey_version.number) == (slug, 6, closes, 1)
+    listed = run(runner, "campaign", "list")
+    assert f"{slug}\topen\t0\toffice-service-quality\t第一轮" in listed.output
+    assert run(runner, "campaign", "close", slug).exit_code == 0
+    assert f"{slug}\tclosed" in run(runner, "campaign", "list").output
+    assert run(runner, "campaign", "close", "nope").exit_code == 1
+
+
+def test_public_url_uses_public_base_url(app, runner):
+    app.config["PUBLIC_BASE_URL"] = "https://survey.example.org/"
+    run(runner, "survey", "import", str(OSQ))
+    opened = run(runner, "campaign", "open", "office-service-quality", "--name", "x")
+    assert opened.output.strip().splitlines()[-1].startswith("https://survey.example.org/s/")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["nope", "--name", "x"], "no survey with key 'nope'"),
+     (["office-service-quality", "--name", "x", "--min-group-size", "2"], "at least 3"),
+     (["office-service-quality", "--name", "x", "--closes", "2020-01-01"], "closing date"),
+     (["office-service-quality", "--name", "  "], "name")],
+)
+def test_campaign_open_refuses_bad_input(app, runner, args, message):
+    run(runner, "survey", "import", str(OSQ))
+    result = run(runner, "campaign", "open", *args)
+    assert result.exit_code != 0 and message in result.output
+    with app.app_context():
+        assert db.session.execute(select(Campaign)).first() is None
+
+
+def test_create_admin(app, runner):
+    ok = run(runner, "create-admin", "head", env={"OFFICEPULSE_ADMIN_PASSWORD": "a long password"})
+    assert ok.exit_code == 0
+    dup = run(runner, "create-admin", "head", env={"OFFICEPULSE_ADMIN_PASSWORD": "a long password"})
+    assert dup.exit_code == 1 and "already exists" in dup.output
+    short = run(runner, "create-admin", "other", env={"OFFICEPULSE_ADMIN_PASSWORD": "short"})
+    assert short.exit_code == 1 and "at least" in short.output
+    with app.app_context():
+        assert [u.username for u in db.session.execute(select(User)).scalars()] == ["head"]
+
+
+def test_bootstrap_is_idempotent(app, runner):
+    first = run(runner, "bootstrap", env={"OFFICEPULSE_ADMIN_PASSWORD": ""})
+    assert first.exit_code == 0, first.output
+    assert "Admin login: admin / " in first.output and "/s/" in first.output
+    second = run(runner, "bootstrap")
+    assert second.exit_code == 0 and "existing account" in second.output
+    survey_line = [line for line in first.output.splitlines() if line.startswith("Survey")][0]
+    assert survey_line in second.output  # the same open demo campaign is reused
+    with app.app_context():
+        assert len(db.session.execute(select(Campaign)).all()) == 1

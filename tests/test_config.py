@@ -1,0 +1,43 @@
+"""Configuration: the secret key file, environment overrides, cookie flags."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.config import _instance_secret
+
+
+def test_secret_key_is_created_once_and_shared(tmp_path):
+    first = _instance_secret(tmp_path)
+    assert len(first) == 64 and (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert _instance_secret(tmp_path) == first  # a second worker reads the same key
+
+
+def test_short_secret_key_file_is_refused(tmp_path):
+    (tmp_path / "secret_key").write_text("short")
+    with pytest.raises(RuntimeError, match="too short"):
+        _instance_secret(tmp_path)
+
+
+def test_environment_overrides(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite3")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://intranet.example/")
+    monkeypatch.setenv("OFFICEPULSE_DEFAULT_MIN_GROUP_SIZE", "7")
+    monkeypatch.setenv("FLASK_PREFERRED_URL_SCHEME", "https")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.sqlite3"
+    assert app.config["SECRET_KEY"] == "s" * 40
+    assert app.config["PUBLIC_BASE_URL"] == "https://intranet.example/"
+    assert app.config["DEFAULT_MIN_GROUP_SIZE"] == 7
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_default_database_is_a_file_in_instance(monkeypatch):
+    for name in ("DATABASE_URL", "OFFICEPULSE_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/instance/officepulse.sqlite3")
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

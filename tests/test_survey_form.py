@@ -1,0 +1,185 @@
+"""The public survey form: rendering, validation, storage, CSRF expiry and idempotency."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Answer, Campaign, Comment, Response, SubmissionToken
+from app.services.campaigns import get_campaign
+from app.services.surveys import definition
+from tests.conftest import hidden_fields
+from tests.helpers import full_answers
+
+
+def survey_of(app, slug):
+    with app.app_context():
+        return definition(get_campaign(slug).survey_version)
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def submit(client, slug, answers, **extra):
+    page = client.get(f"/s/{slug}")
+    data = {**answers, **hidden_fields(page.get_data(as_text=True)), **extra}
+    return client.post(f"/s/{slug}", data=data)
+
+
+def test_form_renders_every_question_as_a_named_control(app, client, campaign):
+    survey = survey_of(app, campaign)
+    page = client.get(f"/s/{campaign}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<html lang="zh-CN">' in html
+    for q in survey.questions:
+        if q.type == "text":
+            assert f'<textarea id="f-{q.id}" name="{q.id}"' in html
+        else:
+            kind = "checkbox" if q.type == "multi" else "radio"
+            assert f'type="{kind}" name="{q.id}"' in html, q.id
+    assert html.count('name="group"') == 4
+    assert "不记录姓名、IP 或提交时间" in html  # the privacy line, in Chinese by default
+    assert "第 1 / " in html  # section progress without JavaScript
+    assert "<script>" not in html and "style=" not in html  # no inline code (CSP)
+    assert """data-show-if='{"group": ["office"]}'""" in html
+
+
+def test_form_in_english(client, campaign):
+    html = client.get(f"/s/{campaign}?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in html and "How it is now" in html and "Submit" in html
+
+
+def test_valid_submission_is_stored_and_redirects_to_thanks(app, client, campaign):
+    survey = survey_of(app, campaign)
+    answers = full_answers(survey, "office")
+    answers["improve_one"] = ["多征求基层意见"]
+    resp = submit(client, campaign, answers)
+    assert resp.status_code == 303
+    assert resp.headers["Location"].endswith(f"/s/{campaign}/thanks")
+    thanks = client.get(resp.headers["Location"])
+    assert thanks.status_code == 200 and "答卷已提交成功" in thanks.get_data(as_text=True)
+    with app.app_context():
+        response = db.session.execute(select(Response)).scalar_one()
+        assert response.respondent_group == "office"
+        assert response.submitted_on in (date.today(), date.today() + timedelta(days=1), date.today() - timedelta(1))
+        assert re.fullmatch(r"[0-9a-f]{32}", response.id)
+        stored = {(a.question_id, a.code) for a in db.session.execute(select(Answer)).scalars()}
+        expected = {(qid, v[0]) for qid, v in answers.items() if survey.question(qid).type != "text"}
+        assert stored == expected
+        comments = {c.question_id: c.text for c in db.session.execute(select(Comment)).scalars()}
+        assert comments["improve_one"] == "多征求基层意见"
+
+
+def test_answers_to_hidden_questions_are_discarded(app, client, campaign):
+    survey = survey_of(app, campaign)
+    answers = full_answers(survey, "grassroots")
+    answers["enps"] = ["10"]  # only asked of office staff
+    assert submit(client, campaign, answers).status_code == 303
+    with app.app_context():
+        stored = {a.question_id for a in db.session.execute(select(Answer)).scalars()}
+    assert "enps" not in stored and "cause_pay" in stored
+
+
+def test_validation_error_keeps_every_answer_and_stores_nothing(app, client, campaign):
+    survey = survey_of(app, campaign)
+    answers = full_answers(survey, "office")
+    del answers["service_p2"]
+    answers["suggestion"] = ["请<b>改进</b>接待"]
+    resp = submit(client, campaign, answers)
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert count(app, Response) == 0
+    assert 'href="#q-service_p2"' in html and 'id="err-service_p2"' in html
+    assert "请回答此题" in html
+    for qid, values in answers.items():
+        if survey.question(qid).type == "text":
+            assert "请&lt;b&gt;改进&lt;/b&gt;接待" in html
+        else:
+            assert re.search(rf'name="{qid}" value="{values[0]}" checked', html), qid
+
+
+def test_validation_errors_in_english(client, app, campaign):
+    answers = full_answers(survey_of(app, campaign), "office")
+    del answers["enps"]
+    client.get(f"/s/{campaign}?lang=en")  # remembers the language in a cookie
+    html = submit(client, campaign, answers).get_data(as_text=True)
+    assert "Please answer this question." in html
+
+
+def test_expired_or_missing_csrf_token_keeps_answers_then_saves(app, client, campaign):
+    survey = survey_of(app, campaign)
+    answers = full_answers(survey, "departments")
+    answers["improve_one"] = ["会议通知早点发"]
+    first = submit(client, campaign, answers, csrf_token="expired-token")
+    assert first.status_code == 400
+    html = first.get_data(as_text=True)
+    assert "答案都已保留" in html and "会议通知早点发" in html
+    assert re.search(r'name="goals_p1" value="\d" checked', html)
+    assert count(app, Response) == 0
+    again = client.post(f"/s/{campaign}", data={**answers, **hidden_fields(html)})
+    assert again.status_code == 303
+    assert count(app, Response) == 1
+
+
+def test_replayed_submission_stores_one_response(app, client, campaign):
+    survey = survey_of(app, campaign)
+    page = client.get(f"/s/{campaign}")
+    data = {**full_answers(survey, "grassroots"), **hidden_fields(page.get_data(as_text=True))}
+    codes = [client.post(f"/s/{campaign}", data=data).status_code for _ in range(3)]
+    assert codes == [303, 303, 303]
+    assert count(app, Response) == 1 and count(app, SubmissionToken) == 1
+
+
+def test_each_render_gets_its_own_submission_id(client, campaign):
+    first = hidden_fields(client.get(f"/s/{campaign}").get_data(as_text=True))["sid"]
+    second = hidden_fields(client.get(f"/s/{campaign}").get_data(as_text=True))["sid"]
+    assert first != second and len(first) >= 16
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"group": ["boss"]}, {"goals_p1": ["7"]}, {"goals_p1": ["1", "2"]}, {"improve_one": ["长" * 501]}, {"sid": ["x"]}],
+)
+def test_bad_input_stores_nothing(app, client, campaign, bad):
+    answers = full_answers(survey_of(app, campaign), "office")
+    resp = submit(client, campaign, answers, **bad)
+    assert resp.status_code in (400, 422)
+    assert count(app, Response) == 0 and count(app, Answer) == 0
+
+
+def test_unknown_closed_and_scheduled_campaigns(app, client, campaign):
+    assert client.get("/s/no-such-campaign").status_code == 404
+    with app.app_context():
+        c = get_campaign(campaign)
+        c.opens_on = date.today() + timedelta(days=3)
+        db.session.commit()
+    scheduled = client.get(f"/s/{campaign}")
+    assert scheduled.status_code == 403 and "尚未开始" in scheduled.get_data(as_text=True)
+    with app.app_context():
+        c = db.session.execute(select(Campaign)).scalar_one()
+        c.opens_on = date.today() - timedelta(days=10)
+        c.closes_on = date.today() - timedelta(days=2)
+        db.session.commit()
+    closed = client.get(f"/s/{campaign}")
+    assert closed.status_code == 410 and "已结束" in closed.get_data(as_text=True)
+    assert client.post(f"/s/{campaign}", data={"group": "office"}).status_code == 410
+
+
+def test_privacy_statement(client):
+    html = client.get("/privacy").get_data(as_text=True)
+    assert "从不记录" in html and "IP" in html
+
+
+def test_security_headers_on_survey_pages(client, campaign):
+    resp = client.get(f"/s/{campaign}")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
