@@ -94,7 +94,7 @@ def test_csv_export_codes(app, client, campaign, admin):
     survey = fill(app, client, campaign, ["office"] * 6 + ["departments"] * 5 + ["grassroots"] * 2 + ["leaders"])
     login(client)
     resp = client.get(f"/admin/campaigns/{campaign}/responses.csv")
-    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.status_code == 200 and resp.mimetype == "text/csv" and resp.is_streamed
     rows = read_csv(resp.data)
     header, body = rows[0], rows[1:]
     coded = [q.id for q in survey.questions if q.type != "text" and q.id != "group"]

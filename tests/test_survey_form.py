@@ -183,3 +183,31 @@ def test_security_headers_on_survey_pages(client, campaign):
     assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert resp.headers["Referrer-Policy"] == "no-referrer"
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_concurrent_submissions_are_all_stored(app, campaign):
+    """Writers wait for the lock (IMMEDIATE + busy_timeout) instead of failing with 'database is locked'."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    survey = survey_of(app, campaign)
+    forms = []
+    for i in range(24):
+        c = app.test_client()
+        page = c.get(f"/s/{campaign}")
+        forms.append((c, {**full_answers(survey, "office", seed=i), **hidden_fields(page.get_data(as_text=True))}))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda cf: cf[0].post(f"/s/{campaign}", data=cf[1]).status_code, forms))
+    assert codes == [303] * 24
+    assert count(app, Response) == 24
+
+
+def test_campaign_keeps_the_survey_version_it_was_opened_with(app, client, campaign):
+    from app.services.surveys import import_survey
+    from tests.conftest import OSQ
+
+    changed = OSQ.read_text(encoding="utf-8").replace("title: {zh: ", "title: {zh: 新版", 1)
+    with app.app_context():
+        new = import_survey(changed)
+        assert new.created and new.version.number == 2
+    html = client.get(f"/s/{campaign}").get_data(as_text=True)
+    assert "新版" not in html
