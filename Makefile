@@ -5,6 +5,7 @@ PIP := $(PY) -m pip install -q --disable-pip-version-check
 FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+DEMO_RESPONSES ?= 0
 export HOST PORT
 
 .PHONY: run test setup translations lint clean
@@ -26,7 +27,7 @@ translations: $(VENV)/.installed
 # Create or upgrade the database, import the bundled surveys, open a demo campaign, create the admin.
 setup: $(VENV)/.installed translations
 	$(FLASK) db upgrade
-	$(FLASK) bootstrap
+	$(FLASK) bootstrap --demo-responses $(DEMO_RESPONSES)
 
 run: setup
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app

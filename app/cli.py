@@ -11,8 +11,11 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from app.services import accounts, campaigns, export
-from app.services.surveys import import_survey
+from app.services.responses import store_responses
+from app.services.surveys import definition, import_survey
 from surveys import SurveyDefinitionError, bundled_paths, load
+from surveys.answers import validate
+from surveys.synthetic import synthetic_answers
 
 survey_cli = AppGroup("survey", help="Check and import survey definitions.")
 campaign_cli = AppGroup("campaign", help="Open, list and close campaigns.")
@@ -20,7 +23,7 @@ DEMO_SURVEY = "office-service-quality"
 
 
 def register(app: Flask) -> None:
-    for command in (survey_cli, campaign_cli, create_admin, export_command, bootstrap):
+    for command in (survey_cli, campaign_cli, create_admin, export_command, bootstrap, demo_data):
         app.cli.add_command(command)
 
 
@@ -133,9 +136,39 @@ def export_command(slug: str, output: str, labels: bool, questions: bool, lang: 
     click.echo(f"Wrote {output}", err=True)
 
 
+DEMO_BATCH = 1000
+
+
+@click.command("demo-data")
+@with_appcontext
+@click.argument("slug")
+@click.option("--responses", "n", type=click.IntRange(1, 1_000_000), required=True, help="How many to add.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same answers).")
+def demo_data(slug: str, n: int, seed: int) -> None:
+    """Fill a campaign with synthetic answers, through the same checks and write path as real ones."""
+    campaign = campaigns.get_campaign(slug)
+    if campaign is None:
+        fail(f"no campaign '{slug}'")
+    _fill(campaign, n, seed)
+
+
+def _fill(campaign, n: int, seed: int) -> None:
+    survey = definition(campaign.survey_version)
+    forms = synthetic_answers(survey, n, seed=seed)
+    with click.progressbar(length=n, label="Adding synthetic responses", file=sys.stderr) as bar:
+        done = 0
+        while done < n:
+            batch = [validate(survey, next(forms)) for _ in range(min(DEMO_BATCH, n - done))]
+            done += store_responses(campaign, batch)
+            bar.update(len(batch))
+    click.echo(f"Added {n} synthetic responses to '{campaign.name}'")
+
+
 @click.command("bootstrap")
 @with_appcontext
-def bootstrap() -> None:
+@click.option("--demo-responses", type=click.IntRange(0, 1_000_000), default=0,
+              help="Fill the demo campaign with this many synthetic responses if it has none.")
+def bootstrap(demo_responses: int) -> None:
     """Import the bundled surveys, open a demo campaign and create the admin if needed; print the URLs."""
     for path in bundled_paths():
         _import(path)
@@ -151,6 +184,12 @@ def bootstrap() -> None:
         click.echo(f"Admin login: admin / {shown}   (shown once; keep it safe)")
     else:
         click.echo("Admin login: admin (existing account; reset with flask --app wsgi create-admin)")
+    responses = next(r.responses for r in campaigns.list_campaigns() if r.campaign.id == campaign.id)
+    if demo_responses and not responses:
+        _fill(campaign, demo_responses, seed=0)
+    elif not responses:
+        click.echo(f"Tip: fill it with demo answers: DEMO_RESPONSES=300 make run, or "
+                   f"flask --app wsgi demo-data {campaign.slug} --responses 300")
     url = campaigns.public_url(campaign)
     click.echo(f"Survey ({campaign.name}): {url}")
     click.echo(f"Admin: {url.split('/s/')[0]}/admin/")

@@ -103,3 +103,43 @@ def test_bootstrap_is_idempotent(app, runner):
     assert survey_line in second.output  # the same open demo campaign is reused
     with app.app_context():
         assert len(db.session.execute(select(Campaign)).all()) == 1
+
+
+def test_demo_data_fills_a_campaign_through_the_write_path(app, runner, campaign):
+    from app.models import Answer, Response
+
+    result = run(runner, "demo-data", campaign, "--responses", "120", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert "Added 120 synthetic responses" in result.output
+    with app.app_context():
+        responses = db.session.execute(select(Response)).scalars().all()
+        assert len(responses) == 120
+        groups = {r.respondent_group for r in responses}
+        assert groups <= {"office", "departments", "grassroots", "leaders"} and "grassroots" in groups
+        office_ids = {r.id for r in responses if r.respondent_group == "office"}
+        enps_ids = {a.response_id for a in db.session.execute(select(Answer).filter_by(question_id="enps")).scalars()}
+        assert enps_ids and enps_ids <= office_ids  # conditions are respected
+    assert run(runner, "demo-data", "nope", "--responses", "5").exit_code == 1
+    assert run(runner, "demo-data", campaign, "--responses", "0").exit_code == 2
+
+
+def test_synthetic_answers_follow_the_seed_pattern():
+    from statistics import mean
+
+    from surveys import load
+    from surveys.answers import validate
+    from surveys.synthetic import synthetic_answers
+
+    survey = load(OSQ)
+    forms = list(synthetic_answers(survey, 600, seed=1))
+    assert forms == list(synthetic_answers(survey, 600, seed=1))  # deterministic
+    assert all(validate(survey, f).ok for f in forms)
+
+    def avg(qid_prefix, group=None):
+        return mean(int(v[0]) for f in forms for q, v in f.items()
+                    if q.startswith(qid_prefix) and v[0] != "dk" and (group is None or f["group"] == [group]))
+
+    assert avg("service_p", "office") - avg("service_p", "grassroots") > 0.8
+    causes = sorted((avg(f"cause_{c}"), c) for c in ("awareness", "rules", "incentives", "pay", "leadership",
+                                                      "equipment", "skills"))
+    assert {causes[-1][1], causes[-2][1]} == {"pay", "incentives"}
