@@ -8,8 +8,9 @@ import io
 import pytest
 from scipy.stats import spearmanr
 
+from analysis import MERGED, reported_groups
 from app.services.campaigns import get_campaign
-from app.services.export import MERGED_GROUP, merge_small_groups, neutralise
+from app.services.export import neutralise
 from app.services.surveys import definition
 from tests.conftest import csrf_token, login
 from tests.helpers import full_answers
@@ -91,7 +92,7 @@ def test_dashboard_and_campaign_page(app, client, campaign, admin):
 
 
 def test_csv_export_codes(app, client, campaign, admin):
-    survey = fill(app, client, campaign, ["office"] * 6 + ["departments"] * 5 + ["grassroots"] * 2 + ["leaders"])
+    survey = fill(app, client, campaign, ["office"] * 7 + ["departments"] * 5 + ["grassroots"] * 2 + ["leaders"])
     login(client)
     resp = client.get(f"/admin/campaigns/{campaign}/responses.csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv" and resp.is_streamed
@@ -99,12 +100,13 @@ def test_csv_export_codes(app, client, campaign, admin):
     header, body = rows[0], rows[1:]
     coded = [q.id for q in survey.questions if q.type != "text" and q.id != "group"]
     assert header == ["group", *coded]
-    assert len(body) == 14
+    assert len(body) == 15
     groups = [r[0] for r in body]
-    # grassroots (2) and leaders (1) are below k = 5: merged, and 3 < 5 so the smallest other group joins them
-    assert groups.count("office") == 6 and groups.count(MERGED_GROUP) == 8 and "grassroots" not in groups
+    # leaders (1) are reported with departments (6); grassroots (2) is below k = 5, so it is merged with the
+    # next smallest group: otherwise the total minus the shown groups would reveal it
+    assert groups.count("office") == 7 and groups.count(MERGED) == 8 and "grassroots" not in groups
     enps = header.index("enps")
-    assert all(r[enps] == "" for r in body if r[0] != "office" and r[0] != MERGED_GROUP)
+    assert all(r[enps] == "" for r in body if r[0] != "office" and r[0] != MERGED)
     assert "improve_one" not in header  # free text is never exported beside the answers
 
 
@@ -146,12 +148,12 @@ def test_formula_injection_is_neutralised(cell):
     assert neutralise("办公室") == "办公室"
 
 
-def test_merge_small_groups_never_leaves_a_group_below_k():
-    assert merge_small_groups({"a": 10, "b": 7}, 5) == {"a": "a", "b": "b"}
-    assert merge_small_groups({"a": 10, "b": 2, "c": 4}, 5) == {"a": "a", "b": MERGED_GROUP, "c": MERGED_GROUP}
-    assert merge_small_groups({"a": 10, "b": 2, "c": 6}, 5) == {"a": "a", "b": MERGED_GROUP, "c": MERGED_GROUP}
-    for counts in ({"a": 1}, {"a": 3, "b": 30}, {"a": 1, "b": 1, "c": 1, "d": 9}):
-        mapping = merge_small_groups(counts, 5)
+def test_reported_groups_never_leave_a_group_below_k():
+    assert reported_groups({"a": 10, "b": 7}, 5) == {"a": "a", "b": "b"}
+    assert reported_groups({"a": 10, "b": 2, "c": 4}, 5) == {"a": "a", "b": MERGED, "c": MERGED}
+    assert reported_groups({"a": 10, "b": 2, "c": 6}, 5) == {"a": "a", "b": MERGED, "c": MERGED}
+    for counts in ({"a": 1}, {"a": 3, "b": 30}, {"a": 1, "b": 1, "c": 1, "d": 9}, {"office": 9, "leaders": 4}):
+        mapping = reported_groups(counts, 5)
         totals: dict[str, int] = {}
         for g, n in counts.items():
             totals[mapping[g]] = totals.get(mapping[g], 0) + n

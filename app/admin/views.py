@@ -7,12 +7,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from analysis import reported_groups
 from app.admin.forms import LoginForm
 from app.extensions import db, login_manager
 from app.models import User
 from app.services.accounts import authenticate
 from app.services.campaigns import get_campaign, list_campaigns, public_url, today
-from app.services.export import group_counts, merge_small_groups, responses_csv
+from app.services.export import group_counts, responses_csv
 from app.services.surveys import definition
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -65,7 +66,7 @@ def campaign(slug: str):
     campaign = campaign_or_404(slug)
     survey = definition(campaign.survey_version)
     counts = group_counts(campaign)
-    reported = merge_small_groups(counts, campaign.min_group_size)
+    reported = reported_groups(counts, campaign.min_group_size)
     shown: dict[str, int] = {}
     for code, n in counts.items():
         shown[reported[code]] = shown.get(reported[code], 0) + n

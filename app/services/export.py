@@ -4,32 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from itertools import groupby
 
+from analysis import MERGED, reported_groups
 from app.extensions import db
 from app.models import Answer, Campaign, Response
 from app.services.surveys import definition
 
-MERGED_GROUP = "merged"
 MERGED_LABEL = {"zh": "其他（合并的小组）", "en": "Other (merged small groups)"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BATCH_ROWS = 2000
-
-
-def merge_small_groups(counts: Mapping[str, int], k: int) -> dict[str, str]:
-    """Map each group code to the code it is reported under, so that no reported group has fewer than k.
-
-    Groups below k are merged into one; if that merged group is still below k, the smallest remaining
-    group joins it (and so on), so that subtracting shown groups from the total reveals no one.
-    """
-    small = {g for g, n in counts.items() if 0 < n < k}
-    if not small:
-        return {g: g for g in counts}
-    rest = sorted((g for g in counts if g not in small and counts[g] > 0), key=lambda g: (counts[g], g))
-    while rest and sum(counts[g] for g in small) < k:
-        small.add(rest.pop(0))
-    return {g: (MERGED_GROUP if g in small else g) for g in counts}
 
 
 def neutralise(cell: str) -> str:
@@ -58,13 +43,13 @@ def responses_csv(campaign: Campaign, locale: str, labels: bool = False, questio
     locale = survey.locale(locale)
     questions = [q for q in survey.questions if q.type != "text" and q.id != survey.group_question]
     group_q = survey.question(survey.group_question)
-    reported = merge_small_groups(group_counts(campaign), campaign.min_group_size)
+    reported = reported_groups(group_counts(campaign), campaign.min_group_size)
 
     def group_cell(code: str) -> str:
-        shown = reported.get(code, MERGED_GROUP)
+        shown = reported.get(code, MERGED)
         if not labels:
             return shown
-        if shown == MERGED_GROUP:
+        if shown == MERGED:
             return MERGED_LABEL.get(locale, MERGED_LABEL["en"])
         return group_q.choice_label(shown, locale, survey.dont_know_label)
 
