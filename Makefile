@@ -8,7 +8,7 @@ PORT ?= 5000
 DEMO_RESPONSES ?= 0
 export HOST PORT
 
-.PHONY: run test setup translations lint clean
+.PHONY: run test setup translations lint clean messages
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -40,3 +40,8 @@ test: $(VENV)/.installed-dev translations lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Refresh the message catalog after changing UI strings (then translate the new entries in messages.po).
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching

@@ -40,6 +40,7 @@ from .labels import (
     DEFAULT_K_COMMENTS,
     DIMENSION_NAMES,
     GROUP_NAMES,
+    MERGED,
     QUADRANT_NAMES,
     TOTAL,
     label,
@@ -47,7 +48,6 @@ from .labels import (
 from .loading import load_responses, question_table
 from .privacy import (
     KEY_COLUMNS,
-    MERGED,
     check_filter,
     group_merges,
     hidden_groups,
@@ -58,6 +58,7 @@ from .privacy import (
 )
 from .reliability import cronbach_alpha
 from .report import build_report, build_wave_report
+from .results import XLSX_SHEETS, results_json, write_xlsx
 from .scores import (
     causes,
     dimension_scores,
@@ -74,6 +75,9 @@ from .waves import wave_changes, wave_scores
 
 __all__ = [
     "load_responses",
+    "XLSX_SHEETS",
+    "results_json",
+    "write_xlsx",
     "MERGED",
     "reported_groups",
     "question_table",

@@ -31,6 +31,7 @@ DEFAULT_K = 5
 DEFAULT_K_COMMENTS = 10
 #: The `group` value of pooled rows ("all respondents"); no respondent group may use it.
 TOTAL = "all"
+MERGED = "merged"  # the reported name of groups merged so that none is smaller than k
 
 BLOCKS = ("perception", "expectation", "cause", "morale", "enps", "overall")
 
@@ -43,6 +44,7 @@ GROUP_NAMES: Mapping[str, Mapping[str, str]] = {
     "grassroots": {"zh": "基层分局、所", "en": "grassroots units"},
     "leaders": {"zh": "局领导", "en": "bureau leaders"},
     TOTAL: {"zh": "全体", "en": "all respondents"},
+    MERGED: {"zh": "其他（合并的小组）", "en": "other (merged small groups)"},
 }
 
 DIMENSION_NAMES: Mapping[str, Mapping[str, str]] = {

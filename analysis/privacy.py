@@ -20,7 +20,7 @@ import pandas as pd
 from ._util import group_rank
 from .errors import AnalysisError, FilterRefused
 from .frames import validate_comments
-from .labels import DEFAULT_K, DEFAULT_K_COMMENTS, TOTAL
+from .labels import DEFAULT_K, DEFAULT_K_COMMENTS, MERGED, TOTAL
 
 __all__ = [
     "KEY_COLUMNS",
@@ -194,9 +194,6 @@ def group_merges(
     _check_k(k)
     n = int(dict(sizes).get(source, 0))
     return {source: into} if 0 < n < k else {}
-
-
-MERGED = "merged"
 
 
 def reported_groups(sizes: Mapping[str, int] | pd.Series, k: int = DEFAULT_K) -> dict[str, str]:

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Engine, event
 
+from analysis import label
 from app.config import load_config
 from app.extensions import babel, csrf, db, login_manager, migrate
 
@@ -53,6 +54,8 @@ def register_extensions(app: Flask) -> None:
     @app.context_processor
     def locale_context():
         return {"current_locale": str(get_locale())}
+
+    app.jinja_env.globals["label"] = label
 
     @app.after_request
     def remember_language(response):

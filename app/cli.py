@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import date
@@ -12,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.services import accounts, campaigns, export
 from app.services.responses import store_responses
+from app.services.results import campaign_results
 from app.services.surveys import definition, import_survey
 from surveys import SurveyDefinitionError, bundled_paths, load
 from surveys.answers import validate
@@ -23,7 +25,7 @@ DEMO_SURVEY = "office-service-quality"
 
 
 def register(app: Flask) -> None:
-    for command in (survey_cli, campaign_cli, create_admin, export_command, bootstrap, demo_data):
+    for command in (survey_cli, campaign_cli, create_admin, export_command, bootstrap, demo_data, results_command):
         app.cli.add_command(command)
 
 
@@ -134,6 +136,17 @@ def export_command(slug: str, output: str, labels: bool, questions: bool, lang: 
     with open(output, "w", encoding="utf-8", newline="") as fh:
         fh.writelines(chunks)
     click.echo(f"Wrote {output}", err=True)
+
+
+@click.command("results")
+@with_appcontext
+@click.argument("slug")
+def results_command(slug: str) -> None:
+    """Print a campaign's results as JSON (the same as /admin/campaigns/SLUG/results.json)."""
+    campaign = campaigns.get_campaign(slug)
+    if campaign is None:
+        fail(f"no campaign '{slug}'")
+    click.echo(json.dumps(campaign_results(campaign).json(), ensure_ascii=False, indent=2))
 
 
 DEMO_BATCH = 1000

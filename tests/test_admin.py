@@ -87,7 +87,8 @@ def test_dashboard_and_campaign_page(app, client, campaign, admin):
     assert "测试活动" in dash and ">7<" in dash
     page = client.get(f"/admin/campaigns/{campaign}").get_data(as_text=True)
     assert f"/s/{campaign}" in page and 'id="total">7<' in page
-    assert "人数不足的类别（已合并）" in page  # grassroots (2) < k = 5, merged
+    # grassroots (2) < k = 5, so neither it nor its complement (office, 5) may be shown or offered as a filter
+    assert "group=grassroots" not in page and "group=office" not in page and "n=2" not in page
     assert client.get("/admin/campaigns/nope").status_code == 404
 
 

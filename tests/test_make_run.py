@@ -49,13 +49,15 @@ def served(tmp_path_factory):
                                 stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        deadline = time.monotonic() + 180  # a fresh venv may still be compiling catalogs; workers may be slow
+        while True:
             try:
-                with urllib.request.urlopen(base + "/privacy", timeout=2):
+                with urllib.request.urlopen(base + "/privacy", timeout=5):
                     break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:
                 assert proc.poll() is None, (tmp / "server.log").read_text()
-                time.sleep(0.2)
+                assert time.monotonic() < deadline, "make run did not serve in time"
+                time.sleep(0.3)
         yield base, tmp / "server.log"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

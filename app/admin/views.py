@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from analysis import reported_groups
+from analysis import FilterRefused, write_xlsx
 from app.admin.forms import LoginForm
 from app.extensions import db, login_manager
 from app.models import User
 from app.services.accounts import authenticate
 from app.services.campaigns import get_campaign, list_campaigns, public_url, today
-from app.services.export import group_counts, responses_csv
-from app.services.surveys import definition
+from app.services.export import responses_csv
+from app.services.results import campaign_results
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PUBLIC_ENDPOINTS = {"admin.login"}
 
 
@@ -61,15 +75,23 @@ def campaign_or_404(slug: str):
     return campaign
 
 
+def filtered_results(campaign):
+    """Return the results for the ?group= filter, or all results with a flashed message if it is refused."""
+    group = request.args.get("group") or None
+    try:
+        return campaign_results(campaign, group)
+    except FilterRefused:
+        flash(_("This filter would describe fewer than %(k)s people (or leave fewer than %(k)s outside it), "
+                "so it is not applied, to protect anonymity. All responses are shown.", k=campaign.min_group_size),
+              "error")
+        return campaign_results(campaign)
+
+
 @bp.get("/campaigns/<slug>")
 def campaign(slug: str):
     campaign = campaign_or_404(slug)
-    survey = definition(campaign.survey_version)
-    counts = group_counts(campaign)
-    reported = reported_groups(counts, campaign.min_group_size)
-    shown: dict[str, int] = {}
-    for code, n in counts.items():
-        shown[reported[code]] = shown.get(reported[code], 0) + n
+    results = filtered_results(campaign)
+    survey = results.survey
     return render_template(
         "admin/campaign.html",
         campaign=campaign,
@@ -77,9 +99,22 @@ def campaign(slug: str):
         locale=survey.locale(str(get_locale())),
         status=campaign.status(today()),
         url=public_url(campaign),
-        total=sum(counts.values()),
-        groups=shown,
+        results=results,
+        data=results.json(),
     )
+
+
+@bp.get("/campaigns/<slug>/results.json")
+def results_json(slug: str):
+    return jsonify(campaign_results(campaign_or_404(slug)).json())
+
+
+@bp.get("/campaigns/<slug>/results.xlsx")
+def results_xlsx(slug: str):
+    buffer = io.BytesIO()
+    write_xlsx(campaign_results(campaign_or_404(slug)).report, buffer)
+    return Response(buffer.getvalue(), mimetype=XLSX_MIME, headers={
+        "Content-Disposition": f'attachment; filename="results-{slug}.xlsx"', "Cache-Control": "no-store"})
 
 
 @bp.get("/campaigns/<slug>/responses.csv")

@@ -7,12 +7,11 @@ import io
 from collections.abc import Iterator
 from itertools import groupby
 
-from analysis import MERGED, reported_groups
+from analysis import MERGED, label, reported_groups
 from app.extensions import db
 from app.models import Answer, Campaign, Response
 from app.services.surveys import definition
 
-MERGED_LABEL = {"zh": "其他（合并的小组）", "en": "Other (merged small groups)"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BATCH_ROWS = 2000
 
@@ -50,7 +49,7 @@ def responses_csv(campaign: Campaign, locale: str, labels: bool = False, questio
         if not labels:
             return shown
         if shown == MERGED:
-            return MERGED_LABEL.get(locale, MERGED_LABEL["en"])
+            return label("group", MERGED, locale)
         return group_q.choice_label(shown, locale, survey.dont_know_label)
 
     def answer_cell(q, codes: list[str]) -> str:

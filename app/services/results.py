@@ -1,0 +1,101 @@
+"""A campaign's analysed results, computed once per response count and shared by every output."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from analysis import build_report, build_wave_report, check_filter, load_responses, reported_groups, results_json
+from app.extensions import db
+from app.models import Campaign, Response, SurveyVersion
+from app.services.surveys import definition
+from surveys import Survey
+
+CACHE_SIZE = 16
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything the results page, the charts, the JSON, the PDF and the spreadsheet are made from."""
+
+    campaign_slug: str
+    campaign_name: str
+    survey: Survey
+    n_responses: int
+    report: dict[str, Any]
+    waves: dict[str, Any] | None
+    group: str | None = None  # the respondent group the results are filtered to, if any
+
+    def json(self) -> dict[str, Any]:
+        return results_json(self.report, campaign=self.campaign_slug, survey=self.survey.key,
+                            n_responses=self.n_responses)
+
+
+_cache: OrderedDict[tuple, Results] = OrderedDict()
+_lock = threading.Lock()
+
+
+def response_count(campaign: Campaign) -> int:
+    return db.session.execute(
+        db.select(db.func.count()).select_from(Response).where(Response.campaign_id == campaign.id)
+    ).scalar_one()
+
+
+def earlier_waves(campaign: Campaign) -> list[Campaign]:
+    """Return the campaigns of the same survey opened up to this one, oldest first (this one last)."""
+    survey_id = campaign.survey_version.survey_id
+    return list(db.session.execute(
+        db.select(Campaign)
+        .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
+        .where(SurveyVersion.survey_id == survey_id, Campaign.id <= campaign.id)
+        .order_by(Campaign.id)
+    ).scalars())
+
+
+def campaign_results(campaign: Campaign, group: str | None = None) -> Results:
+    """Return the campaign's results, recomputed only when its (or an earlier wave's) responses changed.
+
+    With ``group``, the results describe that reported group only; raises ``analysis.FilterRefused`` when
+    the group or everyone else is smaller than k.
+    """
+    waves = earlier_waves(campaign)
+    counts = tuple((c.id, response_count(c)) for c in waves)
+    key = (db.engine.url.render_as_string(), campaign.id, campaign.min_group_size, counts, group)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    results = _compute(campaign, waves, counts[-1][1], group)
+    with _lock:
+        _cache[key] = results
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return results
+
+
+def _compute(campaign: Campaign, waves: list[Campaign], n_responses: int, group: str | None) -> Results:
+    survey = definition(campaign.survey_version)
+    k = campaign.min_group_size
+    conn = db.session.connection()
+    answers, comments = load_responses(conn, campaign.id, survey)
+    wave_report = None
+    if group is not None:
+        answers, comments = _only(answers, comments, group, k)
+    elif len(waves) > 1:
+        frames = [load_responses(conn, c.id, definition(c.survey_version))[0] for c in waves[:-1]] + [answers]
+        wave_report = build_wave_report(frames, k=k)
+    report = build_report(answers, comments, k=k, k_comments=campaign.min_comment_group_size,
+                          weights=survey.grade_weights)
+    return Results(campaign.slug, campaign.name, survey, n_responses, report, wave_report, group)
+
+
+def _only(answers, comments, group: str, k: int):
+    """Keep the responses of one reported group, or raise FilterRefused if it or the rest is below k."""
+    sizes = answers.groupby("group")["response_id"].nunique()
+    reported = reported_groups(sizes.to_dict(), k)
+    chosen = {g for g, shown in reported.items() if shown == group}
+    n_selected = int(sizes[sorted(chosen)].sum()) if chosen else 0
+    check_filter(n_selected, int(sizes.sum()), k)
+    return answers[answers["group"].isin(chosen)], comments[comments["group"].isin(chosen)]
