@@ -11,7 +11,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from app.services import accounts, campaigns, export
+from app.services import accounts, audit, campaigns, codes, export
 from app.services.responses import store_responses
 from app.services.results import campaign_results
 from app.services.surveys import definition, import_survey
@@ -25,7 +25,8 @@ DEMO_SURVEY = "office-service-quality"
 
 
 def register(app: Flask) -> None:
-    for command in (survey_cli, campaign_cli, create_admin, export_command, bootstrap, demo_data, results_command):
+    for command in (survey_cli, campaign_cli, codes_cli, create_admin, export_command, bootstrap, demo_data,
+                    results_command):
         app.cli.add_command(command)
 
 
@@ -63,6 +64,8 @@ def _import(path) -> None:
         click.echo(str(exc), err=True)
         sys.exit(1)
     v = result.version
+    if result.created:
+        audit.record("survey.import", v.survey.key, f"version {v.number} from {path}", username="cli")
     state = "imported as" if result.created else "unchanged, still"
     click.echo(f"{v.survey.key}: {state} version {v.number}")
 
@@ -72,13 +75,21 @@ def _import(path) -> None:
 @click.option("--name", required=True, help="Name shown to the office head, e.g. 2026 年第一次测评.")
 @click.option("--min-group-size", "k", type=int, default=None, help="k: smallest group ever reported.")
 @click.option("--closes", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Closing date.")
-def campaign_open(survey_key: str, name: str, k: int | None, closes) -> None:
+@click.option("--mode", type=click.Choice(campaigns.MODES), default="open", show_default=True,
+              help="open: anyone with the link; codes: each answer needs a one-time code.")
+@click.option("--groups", default=None, help="Offer only these respondent groups, comma-separated.")
+def campaign_open(survey_key: str, name: str, k: int | None, closes, mode: str, groups: str | None) -> None:
     """Open a campaign of a stored survey; the last line printed is its public URL."""
     try:
-        campaign = campaigns.open_campaign(survey_key, name, min_group_size=k, closes_on=closes and closes.date())
+        campaign = campaigns.open_campaign(
+            survey_key, name, min_group_size=k, closes_on=closes and closes.date(), mode=mode,
+            groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
+        )
     except campaigns.CampaignError as exc:
         fail(str(exc))
-    click.echo(f"Opened campaign '{campaign.name}' ({campaign.slug}), k = {campaign.min_group_size}")
+    audit.record("campaign.open", campaign.slug, f"{survey_key}, {campaign.name}, mode {mode}", username="cli")
+    click.echo(f"Opened campaign '{campaign.name}' ({campaign.slug}), k = {campaign.min_group_size}, "
+               f"mode = {campaign.collection_mode}")
     click.echo(campaigns.public_url(campaign))
 
 
@@ -98,7 +109,26 @@ def campaign_close(slug: str) -> None:
     if campaign is None:
         fail(f"no campaign '{slug}'")
     campaigns.close_campaign(campaign)
+    audit.record("campaign.close", slug, username="cli")
     click.echo(f"Closed campaign '{campaign.name}' ({slug})")
+
+
+codes_cli = AppGroup("codes", help="One-time participation codes.")
+
+
+@codes_cli.command("generate")
+@click.argument("slug")
+@click.option("--count", type=click.IntRange(1, codes.MAX_BATCH), required=True, help="How many codes.")
+def codes_generate(slug: str, count: int) -> None:
+    """Create one-time codes for a code-mode campaign and print them, one per line (shown only now)."""
+    campaign = campaigns.get_campaign(slug)
+    if campaign is None:
+        fail(f"no campaign '{slug}'")
+    if campaign.collection_mode != "codes":
+        fail(f"campaign '{slug}' takes open answers; open it with --mode codes to use codes")
+    for code in codes.generate_codes(campaign, count):
+        click.echo(codes.pretty(code))
+    audit.record("codes.generate", slug, f"{count} codes", username="cli")
 
 
 @click.command("create-admin")
@@ -113,6 +143,7 @@ def create_admin(username: str) -> None:
         accounts.create_admin(username, password)
     except accounts.AccountError as exc:
         fail(str(exc))
+    audit.record("admin.create", username, username="cli")
     click.echo(f"Created admin '{username}'")
 
 

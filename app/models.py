@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -79,8 +79,15 @@ class Campaign(db.Model):
     closes_on: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # "open": anyone with the link; "codes": each answer needs a one-time participation code
+    collection_mode: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
+    offered_groups: Mapped[str | None] = mapped_column(String(400))  # space-separated group codes; None = all
 
     survey_version: Mapped[SurveyVersion] = relationship()
+
+    @property
+    def groups_offered(self) -> list[str] | None:
+        return self.offered_groups.split() if self.offered_groups else None
 
     def status(self, today: date) -> str:
         """Return 'scheduled', 'open' or 'closed' as of the calendar date ``today``."""
@@ -137,3 +144,37 @@ class SubmissionToken(db.Model):
 
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+
+
+class ParticipationCode(db.Model):
+    """A one-time code, kept only as an HMAC with a used flag: no time, no link to any response."""
+
+    __tablename__ = "participation_codes"
+    __table_args__ = NO_ROWID
+
+    code_hmac: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RejectionCount(db.Model):
+    """How many submissions were turned away, and why; nothing else is kept about them."""
+
+    __tablename__ = "rejection_counts"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEntry(db.Model):
+    """An admin's write: who did what, when. Nothing about respondents."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    username: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")

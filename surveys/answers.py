@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from surveys.schema import Question, Survey
@@ -42,11 +42,14 @@ def visible(question: Question, codes: Mapping[str, frozenset[str]]) -> bool:
     return question.show_if is None or question.show_if.holds(codes)
 
 
-def validate(survey: Survey, form: Mapping[str, Sequence[str]]) -> Submission:
+def validate(
+    survey: Survey, form: Mapping[str, Sequence[str]], groups: Collection[str] | None = None
+) -> Submission:
     """Check every question of ``survey`` against ``form`` (question id -> submitted values).
 
     Unknown fields are ignored; answers to questions whose condition is false are discarded, and their
     required flag does not apply. Questions are taken in order, so a condition sees only earlier answers.
+    ``groups`` limits the respondent groups a campaign offers (None: all of the survey's groups).
     """
     result = Submission()
     for q in survey.questions:
@@ -67,7 +70,8 @@ def validate(survey: Survey, form: Mapping[str, Sequence[str]]) -> Submission:
             if q.required:
                 result.errors[q.id] = REQUIRED
             continue
-        if not chosen <= set(q.codes) or (q.type != "multi" and len(chosen) > 1):
+        allowed = set(groups) if groups is not None and q.id == survey.group_question else set(q.codes)
+        if not chosen <= allowed or (q.type != "multi" and len(chosen) > 1):
             result.errors[q.id] = INVALID
             continue
         result.codes[q.id] = frozenset(chosen)

@@ -30,6 +30,8 @@ LOCALE_RE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
 CHOICE_TYPES = ("likert", "single", "multi")
 CONDITION_TYPES = ("likert", "single", "multi", "nps")
 MAX_DEFINITION_BYTES = 1_000_000
+# Field names the form itself uses; a question may not take them.
+RESERVED_IDS = frozenset({"code", "sid", "started", "website", "csrf_token", "lang", "again"})
 
 SURVEY_FIELDS = {
     "key", "version", "locales", "title", "description", "group_question", "dont_know_label",
@@ -309,6 +311,8 @@ def _question(c, raw, where, section_id, locales, choice_lists, earlier, section
         c.error(where, "id", "must match [a-z][a-z0-9_]* (at most 40 characters)")
         return None
     where = f"question '{qid}'"
+    if qid in RESERVED_IDS:
+        c.error(where, "id", f"'{qid}' is reserved by the form; choose another id")
     c.unknown_fields(raw, QUESTION_FIELDS, where)
     qtype = raw.get("type")
     if qtype not in QUESTION_TYPES:

@@ -25,7 +25,8 @@ def pytest_report_header(config):
 @pytest.fixture(params=BACKENDS)
 def app(request, tmp_path):
     url = f"sqlite:///{tmp_path / 'test.sqlite3'}" if request.param == "sqlite" else os.environ["TEST_DATABASE_URL"]
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-" + "x" * 40, "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-" + "x" * 40, "SQLALCHEMY_DATABASE_URI": url,
+                      "MIN_FILL_SECONDS": 0})
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -83,8 +84,9 @@ def csrf_token(html: str) -> str:
 
 
 def hidden_fields(html: str) -> dict[str, str]:
-    """Return the CSRF token and submission id of a rendered survey form."""
+    """Return the CSRF token, submission id and signed render time of a rendered survey form."""
     return {
         "csrf_token": csrf_token(html),
         "sid": re.search(r'name="sid"[^>]*value="([^"]+)"', html).group(1),
+        "started": re.search(r'name="started"[^>]*value="([^"]+)"', html).group(1),
     }

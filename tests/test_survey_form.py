@@ -27,7 +27,8 @@ def count(app, model) -> int:
 
 
 def submit(client, slug, answers, **extra):
-    page = client.get(f"/s/{slug}")
+    """Submit as a new respondent (``again=1`` passes the one-browser soft guard of open links)."""
+    page = client.get(f"/s/{slug}?again=1")
     data = {**answers, **hidden_fields(page.get_data(as_text=True)), **extra}
     return client.post(f"/s/{slug}", data=data)
 
@@ -211,3 +212,58 @@ def test_campaign_keeps_the_survey_version_it_was_opened_with(app, client, campa
         assert new.created and new.version.number == 2
     html = client.get(f"/s/{campaign}").get_data(as_text=True)
     assert "新版" not in html
+
+
+def test_honeypot_pretends_success_and_stores_only_a_count(app, client, campaign):
+    from app.models import RejectionCount
+
+    answers = full_answers(survey_of(app, campaign), "office")
+    resp = submit(client, campaign, answers, website="http://spam.example")
+    assert resp.status_code == 303
+    assert count(app, Response) == 0
+    with app.app_context():
+        assert db.session.execute(select(RejectionCount.count).filter_by(reason="honeypot")).scalar_one() == 1
+
+
+def test_too_fast_submission_is_held_with_answers_kept(app, client, campaign):
+    app.config["MIN_FILL_SECONDS"] = 60
+    answers = full_answers(survey_of(app, campaign), "office")
+    resp = submit(client, campaign, answers)
+    assert resp.status_code == 422 and "提交得很快" in resp.get_data(as_text=True)
+    assert re.search(r'name="goals_p1" value="\d" checked', resp.get_data(as_text=True))
+    assert count(app, Response) == 0
+    app.config["MIN_FILL_SECONDS"] = 0
+    html = resp.get_data(as_text=True)
+    assert client.post(f"/s/{campaign}", data={**answers, **hidden_fields(html)}).status_code == 303
+
+
+def test_forged_render_time_is_not_trusted(app, client, campaign):
+    app.config["MIN_FILL_SECONDS"] = 1
+    answers = full_answers(survey_of(app, campaign), "office")
+    assert submit(client, campaign, answers, started="forged.value.sig").status_code == 422
+    assert count(app, Response) == 0
+
+
+def test_offered_groups_limit_the_form(app, client):
+    from app.services import campaigns
+    from app.services.surveys import import_survey
+    from tests.conftest import OSQ
+
+    with app.app_context():
+        import_survey(OSQ.read_bytes())
+        slug = campaigns.open_campaign("office-service-quality", "仅基层", groups=["office", "grassroots"]).slug
+    html = client.get(f"/s/{slug}").get_data(as_text=True)
+    assert 'value="grassroots"' in html and 'name="group" value="departments"' not in html
+    answers = full_answers(survey_of(app, slug), "departments")
+    assert submit(client, slug, answers).status_code == 422
+    assert submit(client, slug, full_answers(survey_of(app, slug), "grassroots")).status_code == 303
+
+
+def test_open_link_soft_guard(app, client, campaign):
+    answers = full_answers(survey_of(app, campaign), "office")
+    assert submit(client, campaign, answers).status_code == 303
+    again = client.get(f"/s/{campaign}")
+    assert again.status_code == 200 and "已在这台设备上填写过" in again.get_data(as_text=True)
+    assert 'name="sid"' in client.get(f"/s/{campaign}?again=1").get_data(as_text=True)
+    fresh = app.test_client()
+    assert 'name="sid"' in fresh.get(f"/s/{campaign}").get_data(as_text=True)

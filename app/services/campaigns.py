@@ -13,9 +13,10 @@ from flask import current_app, has_request_context, request, url_for
 
 from app.extensions import db
 from app.models import Campaign, Response, Survey, SurveyVersion, utcnow
-from app.services.surveys import latest_version
+from app.services.surveys import definition, latest_version
 
 MIN_K = 3
+MODES = ("open", "codes")
 
 
 class CampaignError(ValueError):
@@ -41,11 +42,16 @@ def open_campaign(
     min_group_size: int | None = None,
     closes_on: date | None = None,
     opens_on: date | None = None,
+    mode: str = "open",
+    groups: list[str] | None = None,
 ) -> Campaign:
     """Open a campaign of the newest version of ``survey_key``; raise CampaignError on bad input."""
     version = latest_version(survey_key)
     if version is None:
         raise CampaignError(f"no survey with key '{survey_key}'; import it first")
+    if mode not in MODES:
+        raise CampaignError(f"the collection mode must be one of {', '.join(MODES)}")
+    offered = _offered_groups(definition(version), groups)
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise CampaignError("the campaign needs a name of 1 to 200 characters")
@@ -63,10 +69,24 @@ def open_campaign(
         min_comment_group_size=max(k, current_app.config["DEFAULT_MIN_COMMENT_GROUP_SIZE"]),
         opens_on=start,
         closes_on=closes_on,
+        collection_mode=mode,
+        offered_groups=offered,
     )
     db.session.add(campaign)
     db.session.commit()
     return campaign
+
+
+def _offered_groups(survey, groups: list[str] | None) -> str | None:
+    """Return the stored form of the offered groups (None: all), refusing unknown or empty choices."""
+    if not groups:
+        return None
+    known = [c.code for c in survey.groups]
+    unknown = sorted(set(groups) - set(known))
+    if unknown:
+        raise CampaignError(f"unknown respondent groups: {', '.join(unknown)}")
+    chosen = [g for g in known if g in groups]
+    return None if chosen == known else " ".join(chosen)
 
 
 def get_campaign(slug: str) -> Campaign | None:

@@ -2,34 +2,51 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 
 from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Answer, Campaign, Comment, Response, SubmissionToken, new_response_id
+from app.models import Answer, Campaign, Comment, RejectionCount, Response, SubmissionToken, new_response_id
+from app.services import codes
 from app.services.campaigns import today
 from surveys.answers import Submission
 
 
-def submit_response(campaign: Campaign, submission: Submission, token: str) -> bool:
-    """Store a valid submission and its used token in one transaction.
+class Outcome(enum.Enum):
+    STORED = "stored"
+    REPLAY = "replay"  # the submission id was used before: nothing new stored, the thank-you page is right
+    BAD_CODE = "bad_code"  # one-time code unknown or already used: nothing stored
 
-    Returns False, storing nothing, when ``token`` was already used (a double click or a replay).
-    """
+
+class CodeRejected(Exception):
+    """Raised inside the write transaction to roll it back when the one-time code is not accepted."""
+
+
+def submit_response(campaign: Campaign, submission: Submission, token: str, code: str | None = None) -> Outcome:
+    """Store a valid submission, its used token and (in code mode) its used code in one transaction."""
+    campaign_id = campaign.id
     try:
-        store_responses(campaign, [submission], token=token)
+        store_responses(campaign, [submission], token=token, code=code)
     except IntegrityError:
         db.session.rollback()
         if db.session.get(SubmissionToken, token) is not None:
-            return False
+            return Outcome.REPLAY
         raise
-    return True
+    except CodeRejected:
+        db.session.rollback()
+        count_rejection(campaign_id, "code")
+        return Outcome.BAD_CODE
+    return Outcome.STORED
 
 
-def store_responses(campaign: Campaign, submissions: Iterable[Submission], token: str | None = None) -> int:
-    """Write valid submissions, their answers and comments (and ``token``, if given) in one transaction."""
+def store_responses(
+    campaign: Campaign, submissions: Iterable[Submission], token: str | None = None, code: str | None = None
+) -> int:
+    """Write valid submissions, their answers and comments (and ``token``/``code``, if given) in one transaction."""
     session = db.session
     campaign_id = campaign.id
     day = today()
@@ -41,8 +58,8 @@ def store_responses(campaign: Campaign, submissions: Iterable[Submission], token
         )
         answers.extend(
             {"response_id": response_id, "question_id": qid, "code": code}
-            for qid, codes in submission.codes.items()
-            for code in sorted(codes)
+            for qid, codes_ in submission.codes.items()
+            for code in sorted(codes_)
         )
         comments.extend(
             {"response_id": response_id, "question_id": qid, "text": text} for qid, text in submission.texts.items()
@@ -53,8 +70,22 @@ def store_responses(campaign: Campaign, submissions: Iterable[Submission], token
     session.connection(execution_options={"sqlite_immediate": True})
     if token is not None:
         session.execute(insert(SubmissionToken).values(token=token, campaign_id=campaign_id))
+    if code is not None and not codes.consume(campaign_id, code):
+        raise CodeRejected
     for model, rows in ((Response, responses), (Answer, answers), (Comment, comments)):
         if rows:
             session.execute(insert(model), rows)
     session.commit()
     return len(responses)
+
+
+def count_rejection(campaign_id: int, reason: str) -> None:
+    """Add one to the counter of submissions turned away for ``reason`` (all that is kept about them)."""
+    session = db.session
+    session.rollback()
+    session.connection(execution_options={"sqlite_immediate": True})
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
+    statement = dialect.insert(RejectionCount).values(campaign_id=campaign_id, reason=reason, count=1)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["campaign_id", "reason"], set_={"count": RejectionCount.count + 1}))
+    session.commit()

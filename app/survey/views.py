@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.extensions import csrf
 from app.services.campaigns import get_campaign, today
-from app.services.responses import submit_response
+from app.services.responses import Outcome, count_rejection, submit_response
 from app.services.surveys import definition
-from app.survey.forms import ResponseForm, new_submission_id
+from app.survey.forms import ResponseForm
+from app.survey.guard import already_answered, remember_answered
 from surveys.answers import validate
 
 bp = Blueprint("survey", __name__)
@@ -31,25 +41,7 @@ def load_open_campaign(slug: str):
     return campaign, definition(campaign.survey_version)
 
 
-@bp.route("/s/<slug>", methods=["GET", "POST"])
-@csrf.exempt  # checked by ResponseForm below, so that an expired token re-renders with every answer kept
-def form(slug: str):
-    campaign, survey = load_open_campaign(slug)
-    meta = ResponseForm()
-    answers = request.form.to_dict(flat=False) if request.method == "POST" else {}
-    submission = validate(survey, answers) if request.method == "POST" else None
-    if submission is not None:
-        token_ok = meta.validate()
-        if token_ok and submission.ok:
-            submit_response(campaign, submission, meta.sid.data)
-            return redirect(url_for(".thanks", slug=slug), 303)
-        expired = not token_ok and submission.ok
-        if meta.sid.errors:
-            meta.sid.data = new_submission_id()
-        status = 400 if expired else 422
-    else:
-        meta.sid.data = new_submission_id()
-        expired, status = False, 200
+def render_form(campaign, survey, meta, answers, errors=None, notice=None, status=200):
     return render_template(
         "survey/form.html",
         campaign=campaign,
@@ -57,9 +49,52 @@ def form(slug: str):
         locale=survey.locale(str(get_locale())),
         meta=meta,
         answers=answers,
-        errors=submission.errors if submission else {},
-        expired=expired,
+        errors=errors or {},
+        notice=notice,
     ), status
+
+
+@bp.route("/s/<slug>", methods=["GET", "POST"])
+@csrf.exempt  # checked by ResponseForm below, so that an expired token re-renders with every answer kept
+def form(slug: str):
+    campaign, survey = load_open_campaign(slug)
+    meta = ResponseForm()
+    if request.method == "GET":
+        if campaign.collection_mode == "open" and already_answered(slug) and not request.args.get("again"):
+            return render_template("survey/answered.html", campaign=campaign, survey=survey,
+                                   locale=survey.locale(str(get_locale())))
+        meta.start()
+        meta.code.data = request.args.get("code", "")
+        return render_form(campaign, survey, meta, {})
+
+    answers = request.form.to_dict(flat=False)
+    submission = validate(survey, answers, groups=campaign.groups_offered)
+    token_ok = meta.validate()
+    if token_ok and meta.looks_automated():
+        count_rejection(campaign.id, "honeypot")
+        return redirect(url_for(".thanks", slug=slug), 303)  # a bot learns nothing from the answer
+    if not token_ok or meta.sid.errors:
+        meta.start()
+        notice = "expired" if submission.ok else None
+        return render_form(campaign, survey, meta, answers, submission.errors, notice, 400 if notice else 422)
+    taken = meta.seconds_taken()
+    if taken is None or taken < current_app.config["MIN_FILL_SECONDS"]:
+        count_rejection(campaign.id, "too_fast")
+        meta.stamp()
+        return render_form(campaign, survey, meta, answers, submission.errors, "too_fast", 422)
+    code = (meta.code.data or "").strip() if campaign.collection_mode == "codes" else None
+    errors = dict(submission.errors)
+    if code == "":
+        errors["code"] = "required"
+    if errors:
+        return render_form(campaign, survey, meta, answers, errors, status=422)
+    outcome = submit_response(campaign, submission, meta.sid.data, code)
+    if outcome is Outcome.BAD_CODE:
+        return render_form(campaign, survey, meta, answers, {"code": "bad_code"}, status=422)
+    response = redirect(url_for(".thanks", slug=slug), 303)
+    if campaign.collection_mode == "open":
+        remember_answered(response, slug)
+    return response
 
 
 @bp.get("/s/<slug>/thanks")
