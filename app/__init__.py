@@ -72,7 +72,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.admin.views import bp as admin_bp
+    from app.admin import bp as admin_bp
     from app.survey.views import bp as survey_bp
 
     app.register_blueprint(survey_bp)

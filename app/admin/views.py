@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -21,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from analysis import FilterRefused, write_xlsx
+from app.admin import bp
 from app.admin.forms import LoginForm
 from app.extensions import db, login_manager
 from app.models import User
@@ -29,7 +29,6 @@ from app.services.campaigns import get_campaign, list_campaigns, public_url, tod
 from app.services.export import responses_csv
 from app.services.results import campaign_results
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PUBLIC_ENDPOINTS = {"admin.login"}
 
