@@ -13,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.services import accounts, audit, campaigns, codes, export
 from app.services.responses import store_responses
-from app.services.results import campaign_results
+from app.services.results import campaign_results, report_pdf
 from app.services.surveys import definition, import_survey
 from surveys import SurveyDefinitionError, bundled_paths, load
 from surveys.answers import validate
@@ -26,7 +26,7 @@ DEMO_SURVEY = "office-service-quality"
 
 def register(app: Flask) -> None:
     for command in (survey_cli, campaign_cli, codes_cli, create_admin, export_command, bootstrap, demo_data,
-                    results_command):
+                    results_command, report_command):
         app.cli.add_command(command)
 
 
@@ -178,6 +178,21 @@ def results_command(slug: str) -> None:
     if campaign is None:
         fail(f"no campaign '{slug}'")
     click.echo(json.dumps(campaign_results(campaign).json(), ensure_ascii=False, indent=2))
+
+
+@click.command("report")
+@with_appcontext
+@click.argument("slug")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PDF file to write.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def report_command(slug: str, output: str, lang: str) -> None:
+    """Write a campaign's PDF report (cover, findings, every chart, key tables, method)."""
+    campaign = campaigns.get_campaign(slug)
+    if campaign is None:
+        fail(f"no campaign '{slug}'")
+    with open(output, "wb") as fh:
+        fh.write(report_pdf(campaign_results(campaign), lang))
+    click.echo(f"Wrote {output}")
 
 
 DEMO_BATCH = 1000

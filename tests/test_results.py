@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import openpyxl
 import pytest
 
 from analysis import XLSX_SHEETS
+from app.services.campaigns import get_campaign
+from app.services.results import campaign_results
 from tests.conftest import login
 
 
@@ -91,3 +94,42 @@ def test_results_xlsx_has_the_key_tables(client, admin, filled):
     assert set(XLSX_SHEETS) | {"findings"} <= set(book.sheetnames)
     header = next(book["service_gaps"].iter_rows(max_row=1, values_only=True))
     assert {"dimension", "group", "gap", "ci_low", "ci_high", "suppressed"} <= set(header)
+
+
+CHART_NAMES = ("summary", "gap", "self-view", "ipa", "likert", "heatmap", "morale", "causes", "themes", "trend")
+
+
+def test_every_chart_is_served_as_png_and_svg(client, admin, filled):
+    login(client)
+    page = client.get(f"/admin/campaigns/{filled}").get_data(as_text=True)
+    for name in CHART_NAMES:
+        assert f"/admin/campaigns/{filled}/charts/{name}.png" in page
+        png = client.get(f"/admin/campaigns/{filled}/charts/{name}.png")
+        assert png.status_code == 200 and png.mimetype == "image/png" and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = client.get(f"/admin/campaigns/{filled}/charts/gap.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data[:500]
+    assert client.get(f"/admin/campaigns/{filled}/charts/nope.png").status_code == 404
+    assert client.get(f"/admin/campaigns/{filled}/charts/gap.gif").status_code == 404
+
+
+def test_charts_are_cached_per_response_count(app, client, admin, runner, filled):
+    login(client)
+    first = client.get(f"/admin/campaigns/{filled}/charts/causes.png").data
+    with app.app_context():
+        cached = campaign_results(get_campaign(filled))
+        assert ("chart", "causes", "png", "zh") in cached.rendered
+    fill(runner, filled, 20, seed=9)
+    with app.app_context():
+        fresh = campaign_results(get_campaign(filled))
+        assert fresh.n_responses == 170 and ("chart", "causes", "png", "zh") not in fresh.rendered
+    assert client.get(f"/admin/campaigns/{filled}/charts/causes.png").data != first
+
+
+def test_pdf_report_via_http_and_cli(client, admin, runner, filled, tmp_path):
+    login(client)
+    pdf = client.get(f"/admin/campaigns/{filled}/report.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data[:5] == b"%PDF-"
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf.data)) == 14  # cover, findings, 10 charts, tables, method
+    out = tmp_path / "r.pdf"
+    result = runner.invoke(args=["report", filled, "-o", str(out)])
+    assert result.exit_code == 0 and out.read_bytes()[:5] == b"%PDF-"

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 from flask import (
     Response,
     abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -19,7 +16,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from analysis import FilterRefused, write_xlsx
+from analysis import FilterRefused
+from analysis.charts import CAPTIONS, CHARTS, TITLES
 from app.admin import bp
 from app.admin.forms import LoginForm
 from app.extensions import db, login_manager
@@ -29,7 +27,6 @@ from app.services.campaigns import get_campaign, list_campaigns, public_url, tod
 from app.services.export import responses_csv
 from app.services.results import campaign_results
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PUBLIC_ENDPOINTS = {"admin.login"}
 
 
@@ -91,6 +88,7 @@ def campaign(slug: str):
     campaign = campaign_or_404(slug)
     results = filtered_results(campaign)
     survey = results.survey
+    lang = str(get_locale())
     return render_template(
         "admin/campaign.html",
         campaign=campaign,
@@ -100,20 +98,8 @@ def campaign(slug: str):
         url=public_url(campaign),
         results=results,
         data=results.json(),
+        charts=[{"name": name, "title": TITLES[name][lang], "caption": CAPTIONS[name][lang]} for name in CHARTS],
     )
-
-
-@bp.get("/campaigns/<slug>/results.json")
-def results_json(slug: str):
-    return jsonify(campaign_results(campaign_or_404(slug)).json())
-
-
-@bp.get("/campaigns/<slug>/results.xlsx")
-def results_xlsx(slug: str):
-    buffer = io.BytesIO()
-    write_xlsx(campaign_results(campaign_or_404(slug)).report, buffer)
-    return Response(buffer.getvalue(), mimetype=XLSX_MIME, headers={
-        "Content-Disposition": f'attachment; filename="results-{slug}.xlsx"', "Cache-Control": "no-store"})
 
 
 @bp.get("/campaigns/<slug>/responses.csv")

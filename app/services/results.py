@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from analysis import build_report, build_wave_report, check_filter, load_responses, reported_groups, results_json
+from analysis.charts import CHARTS, draw, enps_by_wave, item_labels
+from analysis.pdf import write_report_pdf
 from app.extensions import db
 from app.models import Campaign, Response, SurveyVersion
 from app.services.surveys import definition
@@ -27,6 +30,7 @@ class Results:
     report: dict[str, Any]
     waves: dict[str, Any] | None
     group: str | None = None  # the respondent group the results are filtered to, if any
+    rendered: dict[tuple, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def json(self) -> dict[str, Any]:
         return results_json(self.report, campaign=self.campaign_slug, survey=self.survey.key,
@@ -35,6 +39,9 @@ class Results:
 
 _cache: OrderedDict[tuple, Results] = OrderedDict()
 _lock = threading.Lock()
+# matplotlib's rc_context changes process-wide state while a chart is built: one drawing at a time.
+_draw_lock = threading.Lock()
+CHART_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 
 
 def response_count(campaign: Campaign) -> int:
@@ -83,11 +90,13 @@ def _compute(campaign: Campaign, waves: list[Campaign], n_responses: int, group:
     wave_report = None
     if group is not None:
         answers, comments = _only(answers, comments, group, k)
-    elif len(waves) > 1:
-        frames = [load_responses(conn, c.id, definition(c.survey_version))[0] for c in waves[:-1]] + [answers]
-        wave_report = build_wave_report(frames, k=k)
     report = build_report(answers, comments, k=k, k_comments=campaign.min_comment_group_size,
                           weights=survey.grade_weights)
+    if group is None and len(waves) > 1:
+        earlier = [campaign_results(c) for c in waves[:-1]]
+        frames = [load_responses(conn, c.id, r.survey)[0] for c, r in zip(waves[:-1], earlier, strict=True)]
+        wave_report = dict(build_wave_report([*frames, answers], k=k))
+        wave_report["enps"] = enps_by_wave([*(r.report for r in earlier), report])
     return Results(campaign.slug, campaign.name, survey, n_responses, report, wave_report, group)
 
 
@@ -99,3 +108,30 @@ def _only(answers, comments, group: str, k: int):
     n_selected = int(sizes[sorted(chosen)].sum()) if chosen else 0
     check_filter(n_selected, int(sizes.sum()), k)
     return answers[answers["group"].isin(chosen)], comments[comments["group"].isin(chosen)]
+
+
+def chart(results: Results, name: str, fmt: str, locale: str) -> bytes:
+    """Return one chart as PNG or SVG bytes, drawn once per results and language."""
+    if name not in CHARTS or fmt not in CHART_FORMATS:
+        raise KeyError(name)
+    key = ("chart", name, fmt, locale)
+    if key not in results.rendered:
+        with _draw_lock:
+            figure = draw(name, results.report, locale, waves=results.waves, items=item_labels(results.survey, locale))
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format=fmt, dpi=110)
+        results.rendered[key] = buffer.getvalue()
+    return results.rendered[key]
+
+
+def report_pdf(results: Results, locale: str) -> bytes:
+    """Return the multi-page PDF report, built once per results and language."""
+    key = ("pdf", locale)
+    if key not in results.rendered:
+        buffer = io.BytesIO()
+        with _draw_lock:
+            write_report_pdf(results.report, buffer, title=results.survey.title[results.survey.locale(locale)],
+                             campaign=results.campaign_name, n_responses=results.n_responses, locale=locale,
+                             waves=results.waves, items=item_labels(results.survey, locale))
+        results.rendered[key] = buffer.getvalue()
+    return results.rendered[key]
