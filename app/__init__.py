@@ -6,6 +6,7 @@ from flask import Flask, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Engine, event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from analysis import label
 from app.config import load_config
@@ -24,6 +25,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the application."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
+    if app.config["BEHIND_PROXY"]:
+        # Links and QR codes must carry the proxy's public scheme and host. X-Forwarded-For is never trusted
+        # or read: the client's address is not wanted anywhere.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=1, x_port=1, x_prefix=1)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

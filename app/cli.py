@@ -10,6 +10,7 @@ from datetime import date
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
 
 from app.services import accounts, audit, campaigns, codes, export
 from app.services.responses import store_responses
@@ -30,8 +31,10 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
+def fail(message: object) -> None:
+    """Print an error (translatable service messages in English, like the rest of the CLI) and exit 1."""
+    with force_locale("en"):
+        click.echo(f"Error: {message}", err=True)
     sys.exit(1)
 
 
@@ -86,7 +89,7 @@ def campaign_open(survey_key: str, name: str, k: int | None, closes, mode: str, 
             groups=[g.strip() for g in groups.split(",") if g.strip()] if groups else None,
         )
     except campaigns.CampaignError as exc:
-        fail(str(exc))
+        fail(exc)
     audit.record("campaign.open", campaign.slug, f"{survey_key}, {campaign.name}, mode {mode}", username="cli")
     click.echo(f"Opened campaign '{campaign.name}' ({campaign.slug}), k = {campaign.min_group_size}, "
                f"mode = {campaign.collection_mode}")

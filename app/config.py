@@ -28,6 +28,7 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = 6 * 3600
+    BEHIND_PROXY = False  # True behind nginx etc.: trust X-Forwarded-Proto/-Host/-Port/-Prefix (never -For)
     MIN_FILL_SECONDS = 5  # a submission sooner than this after the form was rendered is taken for a bot; 0: off
 
 

@@ -69,7 +69,7 @@ def test_public_url_uses_public_base_url(app, runner):
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["nope", "--name", "x"], "no survey with key 'nope'"),
+    [(["nope", "--name", "x"], "No survey with the key 'nope'"),
      (["office-service-quality", "--name", "x", "--min-group-size", "2"], "at least 3"),
      (["office-service-quality", "--name", "x", "--closes", "2020-01-01"], "closing date"),
      (["office-service-quality", "--name", "  "], "name")],

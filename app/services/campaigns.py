@@ -10,6 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import Campaign, Response, Survey, SurveyVersion, utcnow
@@ -28,11 +29,12 @@ def today() -> date:
     return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
-SLUG_ALPHABET = string.ascii_letters + string.digits
+# Letters and digits without the look-alikes 0/O/o, 1/l/I: slugs are typed from printed posters.
+SLUG_ALPHABET = "".join(ch for ch in string.ascii_letters + string.digits if ch not in "0Oo1lI")
 
 
 def new_slug() -> str:
-    """Return a random, unguessable campaign slug: 16 letters or digits, 95 bits (safe in URLs and shells)."""
+    """Return a random, unguessable campaign slug: 16 unambiguous letters or digits, 92 bits."""
     return "".join(secrets.choice(SLUG_ALPHABET) for _ in range(16))
 
 
@@ -48,43 +50,66 @@ def open_campaign(
     """Open a campaign of the newest version of ``survey_key``; raise CampaignError on bad input."""
     version = latest_version(survey_key)
     if version is None:
-        raise CampaignError(f"no survey with key '{survey_key}'; import it first")
-    if mode not in MODES:
-        raise CampaignError(f"the collection mode must be one of {', '.join(MODES)}")
-    offered = _offered_groups(definition(version), groups)
-    name = (name or "").strip()
-    if not name or len(name) > 200:
-        raise CampaignError("the campaign needs a name of 1 to 200 characters")
+        raise CampaignError(_l("No survey with the key '%(key)s'; import it first.", key=survey_key))
     k = current_app.config["DEFAULT_MIN_GROUP_SIZE"] if min_group_size is None else min_group_size
-    if k < MIN_K:
-        raise CampaignError(f"the minimum group size must be at least {MIN_K}")
-    start = opens_on or today()
-    if closes_on is not None and closes_on < max(start, today()):
-        raise CampaignError("the closing date must not be in the past or before the opening date")
-    campaign = Campaign(
-        slug=new_slug(),
-        name=name,
-        survey_version=version,
-        min_group_size=k,
-        min_comment_group_size=max(k, current_app.config["DEFAULT_MIN_COMMENT_GROUP_SIZE"]),
-        opens_on=start,
-        closes_on=closes_on,
-        collection_mode=mode,
-        offered_groups=offered,
-    )
+    campaign = Campaign(slug=new_slug(), survey_version=version)
+    _apply(campaign, definition(version), name=name, min_group_size=k, opens_on=opens_on or today(),
+           closes_on=closes_on, mode=mode, groups=groups)
     db.session.add(campaign)
     db.session.commit()
     return campaign
 
 
+def update_campaign(campaign: Campaign, responses: int, **changes) -> None:
+    """Change a campaign's settings; once anyone has answered, anonymity may only get stronger.
+
+    With responses: k may only rise, the collection mode and the opening date stay, and fewer groups may
+    not be offered (an offered group's answers would otherwise be in a category too small to exist).
+    """
+    current = {"name": campaign.name, "min_group_size": campaign.min_group_size, "opens_on": campaign.opens_on,
+               "closes_on": campaign.closes_on, "mode": campaign.collection_mode, "groups": campaign.groups_offered}
+    wanted = {**current, **changes}
+    if responses:
+        if wanted["min_group_size"] < current["min_group_size"]:
+            raise CampaignError(_l("Answers have been given: the minimum group size can only be raised."))
+        if wanted["mode"] != current["mode"]:
+            raise CampaignError(_l("Answers have been given: the collection mode can no longer change."))
+        if wanted["opens_on"] != current["opens_on"]:
+            raise CampaignError(_l("Answers have been given: the opening date can no longer change."))
+    elif wanted["opens_on"] != current["opens_on"] and wanted["opens_on"] < today():
+        raise CampaignError(_l("The opening date cannot be in the past."))
+    _apply(campaign, definition(campaign.survey_version), **wanted)
+    db.session.commit()
+
+
+def _apply(campaign: Campaign, survey, *, name, min_group_size, opens_on, closes_on, mode, groups) -> None:
+    """Check a campaign's settings together and set them; raise CampaignError naming the first problem."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise CampaignError(_l("The campaign needs a name of 1 to 200 characters."))
+    if min_group_size < MIN_K:
+        raise CampaignError(_l("The minimum group size must be at least %(k)s.", k=MIN_K))
+    if mode not in MODES:
+        raise CampaignError(_l("The collection mode must be 'open' or 'codes'."))
+    if closes_on is not None and closes_on < max(opens_on, today()):
+        raise CampaignError(_l("The closing date must not be in the past or before the opening date."))
+    campaign.name = name
+    campaign.min_group_size = min_group_size
+    campaign.min_comment_group_size = max(min_group_size, current_app.config["DEFAULT_MIN_COMMENT_GROUP_SIZE"])
+    campaign.opens_on = opens_on
+    campaign.closes_on = closes_on
+    campaign.collection_mode = mode
+    campaign.offered_groups = _offered_groups(survey, groups)
+
+
 def _offered_groups(survey, groups: list[str] | None) -> str | None:
-    """Return the stored form of the offered groups (None: all), refusing unknown or empty choices."""
+    """Return the stored form of the offered groups (None: all), refusing unknown choices."""
     if not groups:
         return None
     known = [c.code for c in survey.groups]
     unknown = sorted(set(groups) - set(known))
     if unknown:
-        raise CampaignError(f"unknown respondent groups: {', '.join(unknown)}")
+        raise CampaignError(_l("Unknown respondent groups: %(groups)s", groups=", ".join(unknown)))
     chosen = [g for g in known if g in groups]
     return None if chosen == known else " ".join(chosen)
 
@@ -97,6 +122,15 @@ def close_campaign(campaign: Campaign) -> None:
     if campaign.closed_at is None:
         campaign.closed_at = utcnow()
         db.session.commit()
+
+
+def reopen_campaign(campaign: Campaign, closes_on: date | None) -> None:
+    """Take answers again, until ``closes_on`` (None: until closed by hand)."""
+    if closes_on is not None and closes_on < today():
+        raise CampaignError(_l("The closing date must not be in the past or before the opening date."))
+    campaign.closed_at = None
+    campaign.closes_on = closes_on
+    db.session.commit()
 
 
 @dataclass(frozen=True)

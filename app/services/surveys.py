@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+import yaml
+
 from app.extensions import db
 from app.models import Survey as SurveyRow
 from app.models import SurveyVersion
-from surveys import Survey, loads
+from surveys import Survey, SurveyDefinitionError, loads
+from surveys.xlsform import to_definition
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,25 @@ def import_survey(source: str | bytes, filename: str = "<upload>") -> ImportResu
     db.session.add(version)
     db.session.commit()
     return ImportResult(version, created=True)
+
+
+def parse_upload(data: bytes, filename: str) -> tuple[str, Survey]:
+    """Return the YAML text and the validated survey of an uploaded .yaml/.yml or XLSForm .xlsx file.
+
+    Raises :class:`surveys.SurveyDefinitionError` listing every problem; nothing is stored.
+    """
+    if filename.lower().endswith(".xlsx"):
+        source = yaml.safe_dump(to_definition(data, filename), allow_unicode=True, sort_keys=False)
+    else:
+        try:
+            source = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SurveyDefinitionError(filename, ["is not UTF-8 text"]) from exc
+    return source, loads(source, source=filename)
+
+
+def list_surveys() -> list[SurveyRow]:
+    return list(db.session.execute(db.select(SurveyRow).order_by(SurveyRow.key)).scalars())
 
 
 def latest_version(key: str) -> SurveyVersion | None:
