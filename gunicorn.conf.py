@@ -9,6 +9,7 @@ graceful_timeout = 10
 accesslog = "-"
 # No client address, user agent, referrer or query string: the survey is anonymous (docs/privacy.md).
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+logger_class = "app.access_log.PrivateAccessLogger"  # also masks receipt codes in /r/ paths
 
 
 def post_worker_init(worker):

@@ -49,7 +49,8 @@ def _ci(row: Mapping[str, Any]) -> list[float | None] | None:
     return None if low is None or high is None else [low, high]
 
 
-def results_json(report: Mapping[str, Any], *, campaign: str, survey: str, n_responses: int) -> dict[str, Any]:
+def results_json(report: Mapping[str, Any], *, campaign: str, survey: str, n_responses: int,
+                 waves: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return the results of a campaign as JSON-ready data; suppressed figures are null, never numbers.
 
     Parameters
@@ -60,6 +61,9 @@ def results_json(report: Mapping[str, Any], *, campaign: str, survey: str, n_res
         The campaign's slug and the survey's key.
     n_responses : int
         Number of stored responses.
+    waves : mapping, optional
+        What :func:`analysis.build_wave_report` returned for this campaign and the earlier ones: adds
+        ``trend`` (score and gap per wave, dimension and group) and ``changes`` (wave to wave, with intervals).
 
     Examples
     --------
@@ -150,11 +154,28 @@ def results_json(report: Mapping[str, Any], *, campaign: str, survey: str, n_res
         "satisfaction": satisfaction,
         "reliability": reliability,
         "findings": [{key: _clean(value) for key, value in f.items()} for f in report["findings"]],
+        "trend": _records(waves["scores"]) if waves else [],
+        "changes": _records(waves["changes"]) if waves else [],
     }
 
 
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return table rows as JSON-ready dicts: numbers rounded, NaN as null, suppressed rows without figures."""
+    out = []
+    for row in _rows(table):
+        hidden = bool(row.get("suppressed"))
+        out.append({key: (None if hidden and key not in _KEYS else _clean(value) if not isinstance(value, str)
+                          else value) for key, value in row.items()})
+    return out
+
+
+_KEYS = {"campaign_id", "campaign_from", "campaign_to", "wave", "measure", "dimension", "group", "suppressed"}
+
+
 def _clean(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) or hasattr(value, "dtype"):
         return _num(value, 6)
     return value
 

@@ -109,6 +109,11 @@ class Response(db.Model):
     respondent_group: Mapped[str] = mapped_column(String(40))
     submitted_on: Mapped[date] = mapped_column(Date)
 
+    # Deleting a response (a withdrawal) deletes its answers, comments and receipt with it.
+    answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    comments: Mapped[list[Comment]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    receipt: Mapped[Receipt | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
 
 class Answer(db.Model):
     """One coded answer; a multi-choice answer is one row per chosen code."""
@@ -178,3 +183,29 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Action(db.Model):
+    """A rectification (整改) action recorded against a campaign's weak dimension or cause."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    dimension: Mapped[str | None] = mapped_column(String(40))  # a dimension id or a cause id
+    what: Mapped[str] = mapped_column(Text)
+    responsible_post: Mapped[str] = mapped_column(String(100), default="")  # a post, not a person's name
+    due_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="planned")  # planned | in_progress | done
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Receipt(db.Model):
+    """Only the hash of a respondent's receipt code: the holder can confirm or withdraw their response."""
+
+    __tablename__ = "receipts"
+    __table_args__ = NO_ROWID
+
+    receipt_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    response_id: Mapped[str] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), unique=True)

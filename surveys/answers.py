@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from surveys.schema import Question, Survey
+from surveys.scrub import scrub
 
 # Control characters other than tab and newline never belong in a comment.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -61,7 +62,7 @@ def validate(
             if len(text) > q.max_length:
                 result.errors[q.id] = TOO_LONG
             elif text:
-                result.texts[q.id] = text
+                result.texts[q.id] = scrub(text)[0]  # phone numbers, ID numbers, e-mail... never stored
             elif q.required:
                 result.errors[q.id] = REQUIRED
             continue

@@ -232,7 +232,11 @@ def test_proxyfix_by_setting_gives_public_links_but_never_reads_the_client_addre
         seen["remote"] = flask.request.remote_addr
 
     client = proxied_app.test_client()
-    login(client)
-    page = client.get(f"/admin/campaigns/{campaign}", headers=headers).get_data(as_text=True)
-    assert f"https://survey.tax.example/s/{campaign}" in page
-    assert seen["remote"] != "203.0.113.9"
+    try:
+        login(client)
+        page = client.get(f"/admin/campaigns/{campaign}", headers=headers).get_data(as_text=True)
+        assert f"https://survey.tax.example/s/{campaign}" in page
+        assert seen["remote"] != "203.0.113.9"
+    finally:
+        with proxied_app.app_context():
+            db.engine.dispose()  # a second app has its own connection pool

@@ -18,6 +18,7 @@ RESPONSE_TABLES = {
     "submission_tokens": {"token", "campaign_id"},
     "participation_codes": {"code_hmac", "campaign_id", "used"},
     "rejection_counts": {"campaign_id", "reason", "count"},
+    "receipts": {"receipt_hash", "response_id"},
 }
 FORBIDDEN_WORDS = ("ip", "agent", "referrer", "referer", "session", "cookie", "time", "created", "seq", "user")
 
@@ -42,7 +43,7 @@ def test_sqlite_tables_are_without_rowid(app):
         if db.engine.dialect.name != "sqlite":
             return
         with db.engine.connect() as conn:
-            for table in ("responses", "answers", "comments", "submission_tokens", "participation_codes"):
+            for table in ("responses", "answers", "comments", "submission_tokens", "participation_codes", "receipts"):
                 sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar()
                 assert sql.rstrip().endswith("WITHOUT ROWID"), table
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

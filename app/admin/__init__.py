@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from app.admin import distribution, manage, reports, views  # noqa: E402,F401  (the modules register their routes on bp)
+from app.admin import distribution, ledger, manage, reports, views  # noqa: E402,F401  (the modules register their routes on bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -14,10 +15,12 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from analysis import label
 from app.services.campaigns import MIN_K
 
 
@@ -63,3 +66,45 @@ class SurveyUploadForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that only needs its CSRF token (close a campaign, log out)."""
+
+
+def weak_point_choices(survey) -> list[SelectChoice]:
+    """The dimensions and causes of a survey, named as in the results, for the ledger."""
+    lang = str(get_locale())
+    choices = [SelectChoice("", _l("(general)"))]
+    for kind, block in (("dimension", "perception"), ("cause", "cause")):
+        seen: list[str] = []
+        for q in survey.questions:
+            if q.block == block and q.dimension and q.dimension not in seen:
+                seen.append(q.dimension)
+        choices += [SelectChoice(code, label(kind, code, lang)) for code in seen]
+    return choices
+
+
+class ActionForm(FlaskForm):
+    """A rectification action against a weak dimension or cause."""
+
+    @classmethod
+    def for_survey(cls, survey) -> ActionForm:
+        form = cls()
+        form.dimension.choices = weak_point_choices(survey)
+        return form
+
+    dimension = SelectField(_l("Weak point"), validators=[Optional()])
+    what = TextAreaField(_l("Action"), validators=[InputRequired(), Length(max=2000)],
+                         description=_l("What will be done, concretely."))
+    responsible_post = StringField(_l("Responsible post"), validators=[Optional(), Length(max=100)],
+                                   description=_l("A post or unit (e.g. 办公室综合岗), no person's name needed."))
+    due_on = DateField(_l("Due date"), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[
+        SelectChoice("planned", _l("Planned")), SelectChoice("in_progress", _l("In progress")),
+        SelectChoice("done", _l("Done"))], default="planned")
+    evidence = TextAreaField(_l("Evidence"), validators=[Optional(), Length(max=4000)],
+                             description=_l("What shows that it was done (a document, a new procedure...)."))
+
+
+class ActionUpdateForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=[
+        SelectChoice("planned", _l("Planned")), SelectChoice("in_progress", _l("In progress")),
+        SelectChoice("done", _l("Done"))])
+    evidence = TextAreaField(_l("Evidence"), validators=[Optional(), Length(max=4000)])

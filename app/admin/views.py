@@ -19,13 +19,14 @@ from flask_login import current_user, login_user, logout_user
 from analysis import FilterRefused
 from analysis.charts import CAPTIONS, CHARTS, TITLES
 from app.admin import bp
-from app.admin.forms import LoginForm
+from app.admin.forms import ActionForm, LoginForm, weak_point_choices
 from app.extensions import db, login_manager
 from app.models import User
+from app.services import ledger
 from app.services.accounts import authenticate
 from app.services.campaigns import get_campaign, list_campaigns, public_url, today
 from app.services.export import responses_csv
-from app.services.results import campaign_results
+from app.services.results import campaign_results, comparison
 
 PUBLIC_ENDPOINTS = {"admin.login"}
 
@@ -89,9 +90,19 @@ def campaign(slug: str):
     results = filtered_results(campaign)
     survey = results.survey
     lang = str(get_locale())
+    previous = ledger.previous_wave(campaign)
+    previous_actions: dict[str | None, list] = {}
+    for action in ledger.actions_of(previous) if previous else []:
+        previous_actions.setdefault(action.dimension, []).append(action)
     return render_template(
         "admin/campaign.html",
         campaign=campaign,
+        previous=previous,
+        previous_actions=previous_actions,
+        changes=comparison(results, previous.id, campaign.id) if previous and not results.group else {},
+        actions=ledger.actions_of(campaign),
+        action_form=ActionForm.for_survey(survey),
+        weak_points={choice.value: choice.label for choice in weak_point_choices(survey)},
         survey=survey,
         locale=survey.locale(str(get_locale())),
         status=campaign.status(today()),

@@ -10,8 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Answer, Campaign, Comment, RejectionCount, Response, SubmissionToken, new_response_id
-from app.services import codes
+from app.models import Answer, Campaign, Comment, Receipt, RejectionCount, Response, SubmissionToken, new_response_id
+from app.services import codes, receipts
 from app.services.campaigns import today
 from surveys.answers import Submission
 
@@ -26,27 +26,41 @@ class CodeRejected(Exception):
     """Raised inside the write transaction to roll it back when the one-time code is not accepted."""
 
 
-def submit_response(campaign: Campaign, submission: Submission, token: str, code: str | None = None) -> Outcome:
-    """Store a valid submission, its used token and (in code mode) its used code in one transaction."""
+def submit_response(
+    campaign: Campaign, submission: Submission, token: str, code: str | None = None
+) -> tuple[Outcome, str | None]:
+    """Store a valid submission, its used token, its receipt hash and (in code mode) its used code at once.
+
+    Returns the outcome and, when stored, the receipt code to show the respondent (never stored in clear).
+    """
     campaign_id = campaign.id
+    receipt = receipts.new_receipt()
     try:
-        store_responses(campaign, [submission], token=token, code=code)
+        store_responses(campaign, [submission], token=token, code=code, receipt_hash=receipts.receipt_hash(receipt))
     except IntegrityError:
         db.session.rollback()
         if db.session.get(SubmissionToken, token) is not None:
-            return Outcome.REPLAY
+            return Outcome.REPLAY, None
         raise
     except CodeRejected:
         db.session.rollback()
         count_rejection(campaign_id, "code")
-        return Outcome.BAD_CODE
-    return Outcome.STORED
+        return Outcome.BAD_CODE, None
+    return Outcome.STORED, receipt
 
 
 def store_responses(
-    campaign: Campaign, submissions: Iterable[Submission], token: str | None = None, code: str | None = None
+    campaign: Campaign,
+    submissions: Iterable[Submission],
+    token: str | None = None,
+    code: str | None = None,
+    receipt_hash: str | None = None,
 ) -> int:
-    """Write valid submissions, their answers and comments (and ``token``/``code``, if given) in one transaction."""
+    """Write valid submissions, their answers and comments in one transaction.
+
+    For a single submission, ``token`` (used submission id), ``code`` (one-time code to consume) and
+    ``receipt_hash`` may be given; they are written in the same transaction.
+    """
     session = db.session
     campaign_id = campaign.id
     day = today()
@@ -75,6 +89,8 @@ def store_responses(
     for model, rows in ((Response, responses), (Answer, answers), (Comment, comments)):
         if rows:
             session.execute(insert(model), rows)
+    if receipt_hash is not None:
+        session.execute(insert(Receipt).values(receipt_hash=receipt_hash, response_id=responses[0]["id"]))
     session.commit()
     return len(responses)
 

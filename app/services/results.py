@@ -34,7 +34,7 @@ class Results:
 
     def json(self) -> dict[str, Any]:
         return results_json(self.report, campaign=self.campaign_slug, survey=self.survey.key,
-                            n_responses=self.n_responses)
+                            n_responses=self.n_responses, waves=self.waves)
 
 
 _cache: OrderedDict[tuple, Results] = OrderedDict()
@@ -135,3 +135,24 @@ def report_pdf(results: Results, locale: str) -> bytes:
                              waves=results.waves, items=item_labels(results.survey, locale))
         results.rendered[key] = buffer.getvalue()
     return results.rendered[key]
+
+
+def comparison(results: Results, previous_id: int, current_id: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """Return, per dimension, the change of score and gap from the previous wave (all respondents).
+
+    ``{dimension: {"score": {...}, "gap": {...}}}`` with ``change``, ``ci_low``, ``ci_high``, ``label``
+    (improved / no clear change / worse), and None figures where either wave is suppressed.
+    """
+    if not results.waves or "changes" not in results.waves:
+        return {}
+    changes = results.waves["changes"]
+    rows = changes[(changes["campaign_from"] == previous_id) & (changes["campaign_to"] == current_id)
+                   & (changes["group"] == "all")]
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in rows.to_dict("records"):
+        hidden = bool(row.get("suppressed"))
+        out.setdefault(row["dimension"], {})[row["measure"]] = {
+            key: None if hidden or row[key] is None or row[key] != row[key] else row[key]
+            for key in ("change", "ci_low", "ci_high", "label")
+        }
+    return out

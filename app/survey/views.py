@@ -10,13 +10,16 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.extensions import csrf
+from app.services import receipts
 from app.services.campaigns import get_campaign, today
+from app.services.ledger import you_said_we_did
 from app.services.responses import Outcome, count_rejection, submit_response
 from app.services.surveys import definition
 from app.survey.forms import ResponseForm
@@ -42,11 +45,13 @@ def load_open_campaign(slug: str):
 
 
 def render_form(campaign, survey, meta, answers, errors=None, notice=None, status=200):
+    locale = survey.locale(str(get_locale()))
     return render_template(
         "survey/form.html",
         campaign=campaign,
         survey=survey,
-        locale=survey.locale(str(get_locale())),
+        locale=locale,
+        loop_closed=you_said_we_did(campaign, locale),
         meta=meta,
         answers=answers,
         errors=errors or {},
@@ -88,9 +93,11 @@ def form(slug: str):
         errors["code"] = "required"
     if errors:
         return render_form(campaign, survey, meta, answers, errors, status=422)
-    outcome = submit_response(campaign, submission, meta.sid.data, code)
+    outcome, receipt = submit_response(campaign, submission, meta.sid.data, code)
     if outcome is Outcome.BAD_CODE:
         return render_form(campaign, survey, meta, answers, {"code": "bad_code"}, status=422)
+    if receipt:
+        session["receipt"] = receipt  # shown once on the thank-you page, never put in a URL
     response = redirect(url_for(".thanks", slug=slug), 303)
     if campaign.collection_mode == "open":
         remember_answered(response, slug)
@@ -103,8 +110,31 @@ def thanks(slug: str):
     if campaign is None:
         abort(404)
     survey = definition(campaign.survey_version)
-    return render_template("survey/thanks.html", campaign=campaign, survey=survey,
+    return render_template("survey/thanks.html", campaign=campaign, survey=survey, receipt=session.pop("receipt", None),
                            locale=survey.locale(str(get_locale())))
+
+
+@bp.get("/r/<code>")
+def receipt(code: str):
+    found = receipts.find(code)
+    if found is None:
+        abort(404)
+    response, campaign = found
+    return render_template("survey/receipt.html", code=code, campaign=campaign, submitted_on=response.submitted_on,
+                           can_withdraw=campaign.status(today()) == "open")
+
+
+@bp.post("/r/<code>/withdraw")
+def withdraw(code: str):
+    found = receipts.find(code)
+    if found is None:
+        abort(404)
+    response, campaign = found
+    if campaign.status(today()) != "open":
+        return render_template("survey/receipt.html", code=code, campaign=campaign, can_withdraw=False,
+                               submitted_on=response.submitted_on, refused=True), 409
+    receipts.withdraw(response)
+    return render_template("survey/withdrawn.html", campaign=campaign)
 
 
 @bp.get("/privacy")
