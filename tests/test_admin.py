@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from scipy.stats import spearmanr
@@ -21,9 +22,7 @@ def admin_urls(app):
     """Every admin URL, with a placeholder for each argument."""
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("admin.") and rule.endpoint != "admin.login":
-            url = rule.rule
-            for arg in rule.arguments:
-                url = url.replace(f"<{arg}>", "x").replace(f"<string:{arg}>", "x")
+            url = re.sub(r"<(?:(\w+):)?\w+>", lambda m: "1" if m.group(1) == "int" else "x", rule.rule)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield method, url
 
