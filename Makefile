@@ -8,7 +8,7 @@ PORT ?= 5000
 DEMO_RESPONSES ?= 0
 export HOST PORT
 
-.PHONY: run test setup translations lint clean messages
+.PHONY: run test setup translations lint clean messages browser-deps screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -34,9 +34,25 @@ run: setup
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -r app surveys analysis -ll
 
-test: $(VENV)/.installed-dev translations lint
+test: $(VENV)/.installed-dev translations lint browser-deps
 	$(PY) -m pytest
+
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright, which never downloads a browser
+# of its own; CJK fonts make the Chinese pages readable; axe-core is pinned by tests/browser/package-lock.json.
+browser-deps: tests/browser/node_modules/.installed
+	@command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)
+
+tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm)
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Run the browser tests and keep their pictures in docs/screenshots/ (and the page weight in docs/page-weight.md).
+screenshots: $(VENV)/.installed-dev translations browser-deps
+	SCREENSHOTS=1 $(PY) -m pytest -q tests/browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

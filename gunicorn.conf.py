@@ -4,7 +4,7 @@ import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, 8)))
-timeout = 30
+timeout = 120  # the PDF report of a large campaign takes tens of seconds of CPU
 graceful_timeout = 10
 accesslog = "-"
 # No client address, user agent, referrer or query string: the survey is anonymous (docs/privacy.md).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Engine, event
@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from analysis import label
 from app.config import load_config
-from app.extensions import babel, csrf, db, login_manager, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -49,12 +49,20 @@ def select_locale() -> str:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+
+    @app.before_request  # registered before CSRFProtect's and Flask-WTF's parsing, which cannot handle these
+    def refuse_odd_bodies():
+        """Every POST here is an HTML form: refuse JSON bodies and form fields without a name."""
+        if request.method == "POST" and (request.is_json or any(not key for key in request.form)):
+            abort(400)
+
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
     login_manager.login_message = None
     babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
 
     @app.context_processor
     def locale_context():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-ENV_NAMES = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL")
+ENV_NAMES = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "REDIS_URL")
 
 
 class Defaults:
@@ -26,10 +26,21 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = 6 * 3600
+    # Flask-WTF's extra HTTPS check wants a Referer from this host, but every page is served with
+    # Referrer-Policy: no-referrer, so browsers send none and every form would be refused over HTTPS. The CSRF
+    # token bound to the session, and session cookies that are SameSite=Lax, still guard every POST.
+    WTF_CSRF_SSL_STRICT = False
     BEHIND_PROXY = False  # True behind nginx etc.: trust X-Forwarded-Proto/-Host/-Port/-Prefix (never -For)
     MIN_FILL_SECONDS = 5  # a submission sooner than this after the form was rendered is taken for a bot; 0: off
+    # Login throttling (app/throttle.py), counted in Redis when REDIS_URL is set, else in the database.
+    REDIS_URL = None  # e.g. redis://127.0.0.1:6379/0
+    REDIS_KEY_PREFIX = "officepulse-limits"  # another one for each deployment that shares the same Redis
+    LOGIN_LIMIT = "10 per 5 minutes"  # passwords checked per account name from one client
+    LOGIN_CLIENT_LIMIT = "30 per 5 minutes"  # passwords checked from one client, whatever the account names
+    LOGIN_CLIENT_HEADER = None  # behind a proxy: the header that carries the client's address, e.g. X-Real-IP
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Flask, current_app
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -28,3 +29,22 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+
+
+class LoginLimiter:
+    """Login throttling in a store that every worker shares (Redis or the database): see app/throttle.py."""
+
+    def init_app(self, app: Flask) -> None:
+        from app.throttle import LoginThrottle  # the throttle's table is a model, so it needs db above
+
+        app.extensions["login_limiter"] = LoginThrottle(app)
+
+    def allow_login(self, username: str) -> bool:
+        """Count an attempt to log in as ``username`` from this client; False when it is over a limit."""
+        return current_app.extensions["login_limiter"].allow_login(username)
+
+    def reset(self) -> None:
+        current_app.extensions["login_limiter"].reset()
+
+
+limiter = LoginLimiter()

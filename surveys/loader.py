@@ -127,6 +127,8 @@ def loads(text: str | bytes, source: str = "<survey>") -> Survey:
         raise SurveyDefinitionError(source, [f"is not valid YAML: {where}{problem}"]) from exc
     except UnicodeDecodeError as exc:
         raise SurveyDefinitionError(source, ["is not UTF-8 text"]) from exc
+    except RecursionError as exc:  # e.g. [[[[...]]]] thousands deep: refuse rather than crash
+        raise SurveyDefinitionError(source, ["is nested too deeply to be a survey"]) from exc
     return from_dict(data, source=source)
 
 

@@ -20,7 +20,7 @@ from analysis import FilterRefused
 from analysis.charts import CAPTIONS, CHARTS, TITLES
 from app.admin import bp
 from app.admin.forms import ActionForm, LoginForm, weak_point_choices
-from app.extensions import db, login_manager
+from app.extensions import db, limiter, login_manager
 from app.models import User
 from app.services import ledger
 from app.services.accounts import authenticate
@@ -44,8 +44,10 @@ def require_login():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    form = LoginForm()
+    form = LoginForm(formdata=request.form if request.method == "POST" else None)  # files are never fields
     if form.validate_on_submit():
+        if not limiter.allow_login(form.username.data):  # counted before the password is checked
+            abort(429)
         user = authenticate(form.username.data, form.password.data)
         if user is not None:
             login_user(user)

@@ -63,7 +63,7 @@ def render_form(campaign, survey, meta, answers, errors=None, notice=None, statu
 @csrf.exempt  # checked by ResponseForm below, so that an expired token re-renders with every answer kept
 def form(slug: str):
     campaign, survey = load_open_campaign(slug)
-    meta = ResponseForm()
+    meta = ResponseForm(formdata=request.form if request.method == "POST" else None)  # files are never fields
     if request.method == "GET":
         if campaign.collection_mode == "open" and already_answered(slug) and not request.args.get("again"):
             return render_template("survey/answered.html", campaign=campaign, survey=survey,
