@@ -143,3 +143,17 @@ def test_access_log_masks_receipt_paths():
                          environ, td(seconds=0, microseconds=1000))
     assert atoms["U"] == "/r/…" and "ABCD" not in str(atoms)
     assert "203.0.113.5" not in str(atoms) and "Agent/1" not in str(atoms) and "ref.example" not in str(atoms)
+
+
+def test_waves_without_answers_are_left_out_of_the_trend(app, client, admin, runner, campaign):
+    login(client)
+    html = client.get(f"/admin/campaigns/{campaign}").get_data(as_text=True)  # wave 1 stays empty
+    second = client.post(f"/admin/campaigns/{campaign}/run-again", data={"csrf_token": csrf_token(html)})
+    second_slug = second.headers["Location"].split("/")[-2]
+    assert runner.invoke(args=["demo-data", second_slug, "--responses", "40", "--seed", "4"]).exit_code == 0
+    third = client.post(f"/admin/campaigns/{second_slug}/run-again", data={"csrf_token": csrf_token(html)})
+    third_slug = third.headers["Location"].split("/")[-2]
+    assert runner.invoke(args=["demo-data", third_slug, "--responses", "40", "--seed", "5"]).exit_code == 0
+    assert app.test_client().get(f"/s/{third_slug}").status_code == 200
+    data = client.get(f"/admin/campaigns/{third_slug}/results.json").get_json()
+    assert {row["wave"] for row in data["trend"]} == {1, 2}  # the empty first campaign is not a wave

@@ -88,13 +88,15 @@ def _compute(campaign: Campaign, waves: list[Campaign], n_responses: int, group:
     conn = db.session.connection()
     answers, comments = load_responses(conn, campaign.id, survey)
     wave_report = None
+    slug_id = {c.slug: c.id for c in waves}
     if group is not None:
         answers, comments = _only(answers, comments, group, k)
     report = build_report(answers, comments, k=k, k_comments=campaign.min_comment_group_size,
                           weights=survey.grade_weights)
-    if group is None and len(waves) > 1:
-        earlier = [campaign_results(c) for c in waves[:-1]]
-        frames = [load_responses(conn, c.id, r.survey)[0] for c, r in zip(waves[:-1], earlier, strict=True)]
+    # Waves without a single answer (an opened but unused campaign) are not waves of the trend.
+    earlier = [campaign_results(c) for c in waves[:-1] if response_count(c)] if group is None else []
+    if earlier and len(answers):
+        frames = [load_responses(conn, slug_id[r.campaign_slug], r.survey)[0] for r in earlier]
         wave_report = dict(build_wave_report([*frames, answers], k=k))
         wave_report["enps"] = enps_by_wave([*(r.report for r in earlier), report])
     return Results(campaign.slug, campaign.name, survey, n_responses, report, wave_report, group)
