@@ -8,7 +8,7 @@ PORT ?= 5000
 DEMO_RESPONSES ?= 0
 export HOST PORT
 
-.PHONY: run test setup translations lint clean messages browser-deps screenshots
+.PHONY: run test setup translations lint clean messages browser-deps screenshots bench
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -53,6 +53,10 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 # Run the browser tests and keep their pictures in docs/screenshots/ (and the page weight in docs/page-weight.md).
 screenshots: $(VENV)/.installed-dev translations browser-deps
 	SCREENSHOTS=1 $(PY) -m pytest -q tests/browser
+
+# Submission benchmark against gunicorn, SQLite and PostgreSQL (about 20 min); writes docs/benchmarks.md.
+bench: $(VENV)/.installed-dev translations
+	$(PY) -m bench.bench_submit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
