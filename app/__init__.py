@@ -51,9 +51,16 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
 
     @app.before_request  # registered before CSRFProtect's and Flask-WTF's parsing, which cannot handle these
-    def refuse_odd_bodies():
-        """Every POST here is an HTML form: refuse JSON bodies and form fields without a name."""
-        if request.method == "POST" and (request.is_json or any(not key for key in request.form)):
+    def refuse_odd_requests():
+        """Refuse NUL characters anywhere (no form needs them and PostgreSQL cannot store them), and, since every
+        POST here is an HTML form, JSON bodies and nameless fields."""
+        texts = [request.path, *(v for values in request.args.listvalues() for v in values)]
+        if request.method == "POST":
+            if request.is_json or any(not key for key in request.form):
+                abort(400)
+            texts += [v for values in request.form.listvalues() for v in values]
+            texts += [f.filename or "" for files in request.files.listvalues() for f in files]
+        if any("\x00" in text for text in texts):
             abort(400)
 
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)

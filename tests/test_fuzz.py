@@ -58,7 +58,8 @@ form_values = st.one_of(
     weird_text,
     st.integers().map(str),
     st.floats(allow_nan=True).map(str),
-    st.sampled_from(["", " ", "null", "None", "[]", "{}", "<script>alert(1)</script>", "=1+1", "%00", "\\x00"]),
+    st.sampled_from(["", " ", "null", "None", "[]", "{}", "<script>alert(1)</script>", "=1+1", "%00", "\\x00", "\x00",
+                     "admin\x00", "a\x00b"]),  # PostgreSQL can neither store nor compare a NUL
     st.text(alphabet="是否很好一般abc \n", min_size=1000, max_size=20_000),  # long, but under the body limit
 )
 field_names = st.lists(any_char | controls | emoji, min_size=1, max_size=12).map("".join)
@@ -314,7 +315,8 @@ uploads = st.one_of(
 
 
 @FUZZ
-@given(upload=uploads, stem=field_names | st.just("survey"), action=st.sampled_from(["preview", "import", None, "x"]),
+@given(upload=uploads, stem=field_names | st.sampled_from(["survey", "survey\x00"]),
+       action=st.sampled_from(["preview", "import", None, "x"]),
        with_file=st.sampled_from([True, True, True, False]), extras=st.dictionaries(
            st.sampled_from(["csrf_token", "action", "file", "x"]), form_values | st.binary(max_size=50).map(a_file),
            max_size=2))
@@ -346,3 +348,42 @@ def test_oversized_upload_is_refused(app, logged_in):
                                                          "file": a_file(big, "big.yaml")}))
     assert resp.status_code == 413
     assert counts(app) == before
+
+
+# -- NUL characters, case by case (PostgreSQL refuses them in text, SQLite does not: run with TEST_DATABASE_URL) --
+
+NUL_CASES = ["survey path", "thanks path", "query", "survey answers", "login name", "login password",
+             "upload file name", "campaign name"]
+
+
+@pytest.mark.parametrize("case", NUL_CASES)
+def test_nul_characters_never_fail(app, logged_in, campaign, case):
+    with app.app_context():
+        survey = definition(get_campaign(campaign).survey_version)
+    pulse = (TEMPLATES_DIR / "monthly-pulse.yaml").read_bytes()
+    before = counts(app)
+    if case in ("survey path", "thanks path", "query"):
+        url = {"survey path": "/s/a%00b", "thanks path": f"/s/{campaign}%00/thanks", "query": "/admin/?group=%00"}
+        resp = logged_in.get(url[case])
+    elif case == "survey answers":
+        form = full_answers(survey, "office")
+        text_question = next(q.id for q in survey.questions if q.type == "text")
+        form = {**form, text_question: ["意见\x00"], "group": ["office\x00"]}
+        page = logged_in.get(f"/s/{campaign}?again=1").get_data(as_text=True)
+        resp = logged_in.post(f"/s/{campaign}", data={**form, **hidden_fields(page)})
+    elif case.startswith("login"):
+        token = csrf_token(logged_in.get("/admin/login").get_data(as_text=True))
+        name, password = ("ad\x00min", "x") if case == "login name" else ("admin", "wrong\x00")
+        resp = logged_in.post("/admin/login", data={"csrf_token": token, "username": name, "password": password})
+    elif case == "upload file name":
+        token = csrf_token(logged_in.get("/admin/surveys").get_data(as_text=True))
+        resp = logged_in.post("/admin/surveys", data={"csrf_token": token, "action": "import",
+                                                      "file": a_file(pulse, "pulse\x00.yaml")})
+    else:
+        token = csrf_token(logged_in.get("/admin/campaigns/new").get_data(as_text=True))
+        resp = logged_in.post("/admin/campaigns/new", data={
+            "csrf_token": token, "survey": "office-service-quality", "name": "名称\x00", "opens_on": "2026-11-26",
+            "min_group_size": "5", "mode": "open"})
+    assert resp.status_code < 500, (case, resp.status_code)
+    if resp.status_code != 303:
+        assert counts(app) == before
