@@ -81,7 +81,8 @@ def register_extensions(app: Flask) -> None:
     def remember_language(response):
         lang = request.args.get("lang")
         if lang in app.config["LANGUAGES"] and request.cookies.get("lang") != lang:
-            response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+            response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True,
+                                secure=app.config.get("SESSION_COOKIE_SECURE", False))
         return response
 
     @app.after_request
