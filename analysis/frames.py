@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._grouping import codes, has_repeats
 from .errors import AnalysisError
 from .labels import TOTAL
 
@@ -182,6 +183,23 @@ def make_frames(
     return answers, pd.DataFrame(notes, columns=list(COMMENT_COLUMNS))
 
 
+#: The text columns of the answers frame; validation makes them categorical (millions of rows, few values).
+TEXT_COLUMNS = ("response_id", "group", "question_id", "item", "dimension", "block", "qtype", "code")
+
+
+def _sorted_categorical(column: pd.Series) -> pd.Series:
+    """Return the column as a categorical with sorted categories, so that its codes sort like its values."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype("category")
+    categories = column.cat.categories
+    try:
+        if not categories.is_monotonic_increasing:
+            column = column.cat.reorder_categories(categories.sort_values())
+    except TypeError:  # values that cannot be compared keep their order
+        pass
+    return column
+
+
 def validate_answers(answers: pd.DataFrame) -> pd.DataFrame:
     """Check an answers frame against the input contract and return a clean copy.
 
@@ -193,7 +211,8 @@ def validate_answers(answers: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        A copy with ``value`` as float and ``dont_know`` as bool; don't-know rows have NaN values.
+        A copy with ``value`` as float, ``dont_know`` as bool and the `TEXT_COLUMNS` as categoricals
+        (categories sorted); don't-know rows have NaN values.
 
     Raises
     ------
@@ -213,21 +232,27 @@ def validate_answers(answers: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise AnalysisError(f"answers frame lacks columns {missing}")
     out = answers.loc[:, list(ANSWER_COLUMNS)].copy()
+    for column in TEXT_COLUMNS:
+        out[column] = _sorted_categorical(out[column])
     if (out["group"] == TOTAL).any():
         raise AnalysisError(f"no respondent group may be called {TOTAL!r}: it labels pooled rows")
     if out["group"].isna().any() or out["response_id"].isna().any():
         raise AnalysisError("every answer needs a response_id and a group")
-    bad_types = sorted(set(out["qtype"].dropna()) - set(QTYPES))
+    bad_types = sorted(set(out["qtype"].dropna().unique()) - set(QTYPES))
     if bad_types or out["qtype"].isna().any():
         raise AnalysisError(f"unknown qtype {bad_types or [None]}; expected one of {QTYPES}")
     try:
         out["value"] = pd.to_numeric(out["value"]).astype(float)
     except (TypeError, ValueError) as exc:
         raise AnalysisError(f"non-numeric value in answers: {exc}") from None
-    single = out.loc[out["qtype"] != "multi"]
-    if single.duplicated(["response_id", "question_id"]).any():
+    respondent, question, group = (codes(out[c]) for c in ("response_id", "question_id", "group"))
+    single = (out["qtype"] != "multi").to_numpy()
+    n_questions, n_respondents = (len(out[c].cat.categories) + 1 for c in ("question_id", "response_id"))
+    if has_repeats(respondent[single] * n_questions + question[single], n_respondents * n_questions):
         raise AnalysisError("a respondent has two answers to one (non-multi) question")
-    if (out.groupby("response_id")["group"].nunique() > 1).any():
+    group_of = np.zeros(n_respondents, dtype=np.int64)
+    group_of[respondent] = group  # one of each respondent's groups: any other differs from it
+    if (group_of[respondent] != group).any():
         raise AnalysisError("a response belongs to two groups")
     out["dont_know"] = out["dont_know"].fillna(False).astype(bool)
     out.loc[out["dont_know"], "value"] = np.nan
@@ -270,5 +295,7 @@ def group_sizes(answers: pd.DataFrame) -> pd.Series:
     """
     if "response_id" not in answers.columns or "group" not in answers.columns:
         raise AnalysisError("need response_id and group columns to count respondents")
-    sizes = answers.drop_duplicates("response_id").groupby("group").size()
-    return sizes.rename("n").astype("int64")
+    groups = answers.drop_duplicates("response_id")["group"]
+    if isinstance(groups.dtype, pd.CategoricalDtype):  # count the groups present, named as plain values
+        groups = groups.astype(groups.cat.categories.dtype)
+    return groups.groupby(groups).size().rename("n").astype("int64")

@@ -12,10 +12,21 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._util import check_choice, empty, likert_rows, order_rows, with_pooled
+from ._grouping import (
+    cells,
+    codes,
+    distinct_counts,
+    find,
+    grouped,
+    has_repeats,
+    per_category,
+    plain_frame,
+    positions,
+)
+from ._ratings import tally
+from ._util import Answers, Prepared, check_choice, empty, likert_rows, order_rows, prepare, sort_rows
 from .errors import AnalysisError
-from .labels import TOTAL
-from .scores import respondent_dimension_scores
+from .scores import respondent_scores
 from .stats import (
     bootstrap_diff_ci,
     bootstrap_mean_ci,
@@ -35,25 +46,43 @@ __all__ = [
 ]
 
 
-def _pairs(answers: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Per respondent and item: perception, expectation and gap (both valid); items per dimension."""
-    every = likert_rows(answers, ["perception", "expectation"], valid_only=False)
-    expected = every.loc[(every["block"] == "expectation") & every["dimension"].notna()]
-    counts = dict(expected.groupby("dimension")["item"].nunique())
-    valid = every.loc[~every["dont_know"] & every["value"].notna()]
-    cols = ["response_id", "group", "dimension", "item", "value"]
-    perception = valid.loc[valid["block"] == "perception", cols].rename(columns={"value": "perception"})
-    expectation = valid.loc[valid["block"] == "expectation", ["response_id", "item", "value"]]
-    expectation = expectation.rename(columns={"value": "expectation"})
-    for name, part in (("perception", perception), ("expectation", expectation)):
-        if part.duplicated(["response_id", "item"]).any():
-            raise AnalysisError(f"a respondent has two {name} answers for one item")
-    pairs = perception.merge(expectation, on=["response_id", "item"], how="inner")
-    pairs["gap"] = pairs["perception"] - pairs["expectation"]
-    return pairs, counts
+def _pairs(answers: Answers) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Per respondent and item: perception, expectation and gap (both valid); items per dimension.
+
+    Computed once per prepared answers.
+    """
+    data = prepare(answers)
+
+    def compute() -> tuple[pd.DataFrame, dict[str, int]]:
+        every = likert_rows(data, ["perception", "expectation"], valid_only=False,
+                            columns=["response_id", "group", "dimension", "item", "block", "value", "dont_know"])
+        expected = (every["block"] == "expectation").to_numpy()
+        described = expected & every["dimension"].notna().to_numpy()
+        counts = distinct_counts(every.loc[described, ["dimension", "item"]], "dimension", "item")
+        valid = (~every["dont_know"] & every["value"].notna()).to_numpy()
+        sides = {"perception": np.flatnonzero(valid & (every["block"] == "perception").to_numpy()),
+                 "expectation": np.flatnonzero(valid & expected)}
+        # One integer per (respondent, item), from the categorical codes.
+        n_items = len(every["item"].cat.categories) + 1
+        bound = (len(every["response_id"].cat.categories) + 1) * n_items
+        key = codes(every["response_id"]) * n_items + codes(every["item"])
+        for block, rows in sides.items():
+            if has_repeats(key[rows], bound):
+                raise AnalysisError(f"a respondent has two {block} answers for one item")
+        # An inner join, in the order of the perception rows (as DataFrame.merge does it).
+        match = find(key[sides["perception"]], key[sides["expectation"]], bound)
+        found = match >= 0
+        cols = ["response_id", "group", "dimension", "item", "value"]
+        pairs = every[cols].iloc[sides["perception"][found]].rename(columns={"value": "perception"})
+        pairs = pairs.reset_index(drop=True)
+        pairs["expectation"] = every["value"].to_numpy()[sides["expectation"][match[found]]]
+        pairs["gap"] = pairs["perception"] - pairs["expectation"]
+        return pairs, counts
+
+    return data.memo("pairs", compute)
 
 
-def respondent_dimension_gaps(answers: pd.DataFrame, min_share: float = 0.5) -> pd.DataFrame:
+def respondent_dimension_gaps(answers: Answers, min_share: float = 0.5) -> pd.DataFrame:
     """Average each respondent's item gaps (perception - expectation) within each dimension.
 
     A respondent counts for a dimension when both ratings are valid for at least ``min_share`` of the
@@ -72,23 +101,30 @@ def respondent_dimension_gaps(answers: pd.DataFrame, min_share: float = 0.5) -> 
     >>> respondent_dimension_gaps(answers)[["n_items", "gap"]].to_dict("records")
     [{'n_items': 2, 'gap': -1.0}]
     """
+    return plain_frame(_respondent_gaps(prepare(answers), min_share))
+
+
+def _respondent_gaps(data: Prepared, min_share: float) -> pd.DataFrame:
+    """`respondent_dimension_gaps` with categorical text columns, computed once per prepared answers."""
     if not 0 < min_share <= 1:
         raise AnalysisError(f"min_share must be in (0, 1], got {min_share}")
-    pairs, counts = _pairs(answers)
-    columns = ["response_id", "group", "dimension", "n_items", "perception", "expectation", "gap"]
-    pairs = pairs.loc[pairs["dimension"].notna()]
-    if pairs.empty:
-        return empty(columns)
-    keys = ["response_id", "group", "dimension"]
-    table = pairs.groupby(keys, sort=False).agg(
-        n_items=("gap", "size"), perception=("perception", "mean"), expectation=("expectation", "mean"),
-        gap=("gap", "mean")).reset_index()
-    needed = table["dimension"].map(lambda d: min_share * counts[d] - 1e-9)
-    return order_rows(table.loc[table["n_items"] >= needed], ["dimension", "group", "response_id"])[columns]
+
+    def compute() -> pd.DataFrame:
+        pairs, counts = _pairs(data)
+        columns = ["response_id", "group", "dimension", "n_items", "perception", "expectation", "gap"]
+        pairs = pairs.loc[pairs["dimension"].notna()]
+        if pairs.empty:
+            return empty(columns)
+        table = grouped(pairs, ["response_id", "group", "dimension"], n_items=("gap", "size"),
+                        perception=("perception", "mean"), expectation=("expectation", "mean"), gap=("gap", "mean"))
+        needed = per_category(table["dimension"], {d: min_share * n - 1e-9 for d, n in counts.items()})
+        return sort_rows(table.loc[table["n_items"] >= needed], ["dimension", "group", "response_id"])[columns]
+
+    return data.memo(("respondent_gaps", min_share), compute)
 
 
 def servqual_gaps(
-    answers: pd.DataFrame,
+    answers: Answers,
     level: str = "dimension",
     n_boot: int = 2000,
     seed: int = 0,
@@ -127,23 +163,25 @@ def servqual_gaps(
         people = _pairs(answers)[0]
         keys = ["dimension", "item", "group"]
     else:
-        people = respondent_dimension_gaps(answers, min_share)
+        people = _respondent_gaps(prepare(answers), min_share)
         keys = ["dimension", "group"]
     columns = [*keys, "n", "perception", "expectation", "gap", "ci_low", "ci_high"]
-    people = with_pooled(people)
     if people.empty:
         return empty(columns)
+    values = {c: people[c].to_numpy(dtype=float) for c in ("perception", "expectation", "gap")}
     rows = []
-    for key, cell in people.groupby(keys, sort=False, dropna=False):
-        low, high = bootstrap_mean_ci(cell["gap"], cell_rng(seed, "servqual", *key), n_boot)
-        rows.append({**dict(zip(keys, key, strict=True)), "n": len(cell),
-                     "perception": cell["perception"].mean(), "expectation": cell["expectation"].mean(),
-                     "gap": cell["gap"].mean(), "ci_low": low, "ci_high": high})
+    for key, index in cells(people, keys):
+        gaps = values["gap"][index]
+        low, high = bootstrap_mean_ci(gaps, cell_rng(seed, "servqual", *key), n_boot)
+        rows.append({**dict(zip(keys, key, strict=True)), "n": len(index),
+                     "perception": values["perception"][index].mean(),
+                     "expectation": values["expectation"][index].mean(),
+                     "gap": gaps.mean(), "ci_low": low, "ci_high": high})
     return order_rows(pd.DataFrame(rows), keys)[columns]
 
 
 def self_view_gaps(
-    answers: pd.DataFrame,
+    answers: Answers,
     reference: str = "office",
     groups: Sequence[str] | None = None,
     k: int = 5,
@@ -175,22 +213,24 @@ def self_view_gaps(
     >>> self_view_gaps(answers, k=3).round(3).head(1)[["gap", "cliffs_delta", "effect"]].to_dict("records")
     [{'gap': 1.667, 'cliffs_delta': 0.889, 'effect': 'large'}]
     """
-    scores = respondent_dimension_scores(answers, "perception", min_share)
+    scores = respondent_scores(prepare(answers), "perception", min_share)
     if groups is None:
         present = order_rows(scores[["group"]].drop_duplicates(), ["group"])["group"]
         groups = [g for g in present if g != reference]
     columns = ["dimension", "reference", "group", "n_reference", "n", "mean_reference", "mean", "gap",
                "ci_low", "ci_high", "cliffs_delta", "effect", "u", "p", "method", "p_holm"]
-    dimensions = list(dict.fromkeys(scores["dimension"]))
+    dimensions = list(pd.unique(scores["dimension"]))
     if not dimensions or not groups:
         return empty(columns)
+    values = scores["score"].to_numpy(dtype=float)
+    cell = positions(scores, ["dimension", "group"])
+    nobody = np.array([], dtype=int)
     rows = []
     for group in groups:
         block = []
         for dimension in dimensions:
-            dim = scores.loc[scores["dimension"] == dimension]
-            x = dim.loc[dim["group"] == reference, "score"].to_numpy()
-            y = dim.loc[dim["group"] == group, "score"].to_numpy()
+            x = values[cell.get((dimension, reference), nobody)]
+            y = values[cell.get((dimension, group), nobody)]
             low, high = bootstrap_diff_ci(x, y, cell_rng(seed, "self_view", dimension, group), n_boot)
             delta = cliffs_delta(x, y)
             test = mann_whitney(x, y, seed) if min(x.size, y.size) >= max(k, 1) else None
@@ -212,7 +252,7 @@ def self_view_gaps(
     return order_rows(table, ["dimension", "group"])[columns]
 
 
-def importance_performance(answers: pd.DataFrame, by_group: bool = False) -> pd.DataFrame:
+def importance_performance(answers: Answers, by_group: bool = False) -> pd.DataFrame:
     """Place each paired item on the importance-performance matrix.
 
     importance = mean expectation rating, performance = mean perception rating (valid answers);
@@ -242,15 +282,13 @@ def importance_performance(answers: pd.DataFrame, by_group: bool = False) -> pd.
     [{'item': 'goals_p1', 'priority': 15.0, 'quadrant': 'concentrate_here'}, \
 {'item': 'goals_p2', 'priority': 0.0, 'quadrant': 'possible_overkill'}]
     """
-    rows = likert_rows(answers, ["perception", "expectation"])
-    rows = with_pooled(rows) if by_group else rows.assign(group=TOTAL)
     columns = ["dimension", "item", "group", "n_importance", "n_performance", "importance", "performance",
                "priority", "importance_mean", "performance_mean", "quadrant"]
-    if rows.empty:
+    stats = tally(prepare(answers), ["perception", "expectation"], ["dimension", "item", "block"], by_group=by_group)
+    if stats.empty:
         return empty(columns)
     keys = ["dimension", "item", "group"]
-    stats = rows.groupby([*keys, "block"], dropna=False, sort=False)["value"].agg(["size", "mean"])
-    wide = stats.unstack("block")
+    wide = stats.rename(columns={"n": "size"}).set_index([*keys, "block"])[["size", "mean"]].unstack("block")
     if ("mean", "expectation") not in wide.columns or ("mean", "perception") not in wide.columns:
         return empty(columns)
     # A group that rated only one side of an item keeps its row (count 0 on the other side), so that

@@ -1,24 +1,35 @@
-"""Read a campaign's stored answers into the tidy frames the rest of the library takes."""
+"""Read a campaign's stored answers into the tidy frames the rest of the library takes.
+
+A large campaign has millions of answers, and building one Python row per answer costs more than the whole
+analysis; so the database sends one row per response, with its question ids and its codes each packed into
+one comma-separated string. Most responses answer the same questions, so each distinct list of question ids
+is split once; pandas' C parser reads all the codes straight into a categorical.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, String, column, func, select, table, text
 
 from surveys import DONT_KNOW, Survey
 
+from .errors import AnalysisError
 from .frames import ANSWER_COLUMNS, COMMENT_COLUMNS
 
-_ANSWERS_SQL = text(
-    "SELECT r.id AS response_id, r.respondent_group AS grp, a.question_id, a.code "
-    "FROM responses r JOIN answers a ON a.response_id = r.id WHERE r.campaign_id = :campaign"
-)
+_RESPONSES = table("responses", column("id", String), column("campaign_id"), column("respondent_group", String))
+_ANSWERS = table("answers", column("response_id", String), column("question_id", String), column("code", String))
 _COMMENTS_SQL = text(
     "SELECT r.id AS response_id, r.respondent_group AS grp, c.question_id, c.text "
     "FROM responses r JOIN comments c ON c.response_id = r.id WHERE r.campaign_id = :campaign"
 )
 _NUMERIC = ("likert", "nps")
+# It occurs in no question id or code (surveys.loader's ID_RE and CODE_RE).
+_SEP = ","
 
 
 def question_table(survey: Survey) -> pd.DataFrame:
@@ -35,6 +46,96 @@ def question_table(survey: Survey) -> pd.DataFrame:
         (q.id, q.item, q.dimension, q.block, q.type) for q in survey.questions if q.type != "text"
     ]
     return pd.DataFrame(rows, columns=["question_id", "item", "dimension", "block", "qtype"])
+
+
+def _packed_answers(campaign_id: int):
+    """One row per response of the campaign: id, group, number of answers, its question ids, its codes.
+
+    A database feeds the aggregates of a GROUP BY the same rows in the same order, so the n-th question id
+    and the n-th code are one answer. (Two aggregates of plain columns cost SQLite much less than one of
+    ``question_id || ',' || code``.)
+    """
+    r, a = _RESPONSES, _ANSWERS
+    return (
+        select(r.c.id, r.c.respondent_group, func.count(), func.aggregate_strings(a.c.question_id, _SEP),
+               func.aggregate_strings(a.c.code, _SEP))
+        .join_from(r, a, a.c.response_id == r.c.id)
+        .where(r.c.campaign_id == campaign_id)
+        .group_by(r.c.id)  # the group depends on the id (its primary key): grouping by it too makes SQLite sort
+        .order_by(r.c.id)
+    )
+
+
+def _categorical(positions: np.ndarray, values: Sequence[object] | pd.Series) -> pd.Categorical:
+    """Return values[positions] as a categorical of text (categories sorted, as validation wants them)."""
+    codes, categories = pd.factorize(pd.Series(values, dtype="str"), sort=True)
+    return pd.Categorical.from_codes(codes[positions], categories=categories)
+
+
+def _read_codes(packed: list[str]) -> pd.Categorical:
+    """Read the packed codes of every response into one categorical."""
+    if not packed:
+        return pd.Categorical([], categories=pd.Index([], dtype="str"))
+    text = io.BytesIO(_SEP.join(packed).encode())
+    return pd.read_csv(text, header=None, names=["code"], lineterminator=_SEP, dtype="category", na_filter=False,
+                       quoting=csv.QUOTE_NONE)["code"].array
+
+
+def _read_questions(packed: list[str]) -> tuple[np.ndarray, pd.Index]:
+    """Read the packed question ids of every response: positions in the sorted distinct ids, and those ids.
+
+    Most responses answer the same questions, so each distinct list is split once.
+    """
+    lists, distinct = pd.factorize(pd.Series(packed, dtype=object))
+    split = [ids.split(_SEP) for ids in distinct]
+    asked_ids = pd.Index(sorted(set().union(*split)), dtype="str")
+    positions = [asked_ids.get_indexer(ids) for ids in split]
+    return (np.concatenate([positions[i] for i in lists]) if len(lists) else np.array([], dtype=np.intp)), asked_ids
+
+
+def _unpack(rows: Sequence[Sequence], survey: Survey, campaign_id: int) -> pd.DataFrame:
+    """Build the answers frame from the packed rows (`_packed_answers`)."""
+    ids, groups, counts, questions_packed, codes_packed = (
+        (list(part) for part in zip(*rows, strict=True)) if rows else ([], [], [], [], []))
+    asked, asked_ids = _read_questions(questions_packed)
+    answer_codes = _read_codes(codes_packed)
+    if len(asked) != sum(counts) or len(answer_codes) != len(asked) or answer_codes.isna().any():
+        raise AnalysisError("cannot unpack the stored answers: a question id or code contains a comma")
+    code, codes = answer_codes.codes, answer_codes.categories
+    respondent = np.repeat(np.arange(len(ids)), np.asarray(counts, dtype=np.intp))
+    # Each response's answers in (question id, code) order, as the answers table's primary key has them
+    # (whatever order the database aggregated them in).
+    order = (respondent * len(asked_ids) + asked) * len(codes) + _ranks(codes)[code]
+    if (np.diff(order) < 0).any():
+        sort = np.argsort(order, kind="stable")
+        respondent, asked, code = respondent[sort], asked[sort], code[sort]
+    # Decode each distinct question and code once; answers to questions the survey does not code are left out.
+    questions = question_table(survey)
+    question = pd.Index(questions["question_id"]).get_indexer(asked_ids)[asked]
+    keep = question >= 0
+    if not keep.all():
+        respondent, question, code = respondent[keep], question[keep], code[keep]
+    numeric = np.isin(questions["qtype"].to_numpy(dtype=object), _NUMERIC)[question]
+    dont_know = (codes == DONT_KNOW)[code]
+    value = np.where(numeric & ~dont_know, pd.to_numeric(pd.Series(codes), errors="coerce").to_numpy()[code], np.nan)
+    frame = pd.DataFrame({
+        "response_id": pd.Categorical.from_codes(respondent, categories=pd.Index(ids, dtype="str")),
+        "campaign_id": np.full(len(question), campaign_id, dtype=np.int64),
+        "group": _categorical(respondent, groups),
+        **{name: _categorical(question, questions[name]) for name in ("question_id", "item", "dimension",
+                                                                       "block", "qtype")},
+        "code": pd.Categorical.from_codes(code, categories=codes),
+        "value": value,
+        "dont_know": dont_know,
+    })
+    return frame.loc[:, list(ANSWER_COLUMNS)]
+
+
+def _ranks(values: pd.Index) -> np.ndarray:
+    """The rank of each value in sorted order."""
+    ranks = np.empty(len(values), dtype=np.int64)
+    ranks[np.argsort(values.to_numpy(dtype=object))] = np.arange(len(values))
+    return ranks
 
 
 def load_responses(
@@ -55,8 +156,10 @@ def load_responses(
     -------
     (answers, comments) : tuple of DataFrame
         ``answers`` has the columns of :data:`analysis.frames.ANSWER_COLUMNS` (one row per answer, a multi
-        answer one row per chosen code; ``value`` is the number for likert and NPS answers and NaN for
-        "don't know" and choice codes); ``comments`` has :data:`analysis.frames.COMMENT_COLUMNS`.
+        answer one row per chosen code, responses in id order and their answers in question id and code
+        order; ``value`` is the number for likert and NPS
+        answers and NaN for "don't know" and choice codes; the text columns are categorical);
+        ``comments`` has :data:`analysis.frames.COMMENT_COLUMNS`.
 
     Examples
     --------
@@ -72,20 +175,16 @@ def load_responses(
     ...         _ = conn.execute(text(sql))
     >>> answers, comments = load_responses(engine, 7, load(TEMPLATES_DIR / "office-service-quality.yaml"))
     >>> answers[["question_id", "item", "value", "dont_know"]].values.tolist()
-    [['service_p1', 'service_p1', 4.0, False], ['service_e1', 'service_p1', nan, True]]
+    [['service_e1', 'service_p1', nan, True], ['service_p1', 'service_p1', 4.0, False]]
     """
     params = {"campaign": campaign_id}
     if isinstance(bind, Engine):
         with bind.connect() as conn:
-            raw = pd.read_sql(_ANSWERS_SQL, conn, params=params)
+            rows = conn.execute(_packed_answers(campaign_id)).all()
             notes = pd.read_sql(_COMMENTS_SQL, conn, params=params)
     else:
-        raw = pd.read_sql(_ANSWERS_SQL, bind, params=params)
+        rows = bind.execute(_packed_answers(campaign_id)).all()
         notes = pd.read_sql(_COMMENTS_SQL, bind, params=params)
-    answers = raw.merge(question_table(survey), on="question_id", how="inner").rename(columns={"grp": "group"})
-    answers["campaign_id"] = campaign_id
-    answers["dont_know"] = answers["code"] == DONT_KNOW
-    numeric = answers["qtype"].isin(_NUMERIC) & ~answers["dont_know"]
-    answers["value"] = np.where(numeric, pd.to_numeric(answers["code"].where(numeric), errors="coerce"), np.nan)
+    answers = _unpack(rows, survey, campaign_id)
     comments = notes.rename(columns={"grp": "group"})
-    return answers.loc[:, list(ANSWER_COLUMNS)], comments.loc[:, list(COMMENT_COLUMNS)]
+    return answers, comments.loc[:, list(COMMENT_COLUMNS)]

@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ._util import group_rank
+from ._util import group_rank, replace_values
 from .errors import AnalysisError, FilterRefused
 from .frames import validate_comments
 from .labels import DEFAULT_K, DEFAULT_K_COMMENTS, MERGED, TOTAL
@@ -44,11 +44,10 @@ def _check_k(k: int) -> None:
         raise AnalysisError(f"k must be a positive integer, got {k!r}")
 
 
-def _complement(hidden: np.ndarray, counts: np.ndarray, groups: np.ndarray, positions: np.ndarray,
+def _complement(hidden: np.ndarray, counts: np.ndarray, ranks: np.ndarray, positions: np.ndarray,
                 k: int) -> None:
     """Hide the next smallest groups of one cell until, for every count column, the hidden rows
-    describe 0 or at least k people."""
-    ranks = group_rank(pd.Series(groups)).to_numpy()
+    describe 0 or at least k people (ranks: the rows' `group_rank`, for ties)."""
     size = counts.min(axis=1)
     while True:
         hidden_totals = counts[positions][hidden[positions]].sum(axis=0)
@@ -149,9 +148,10 @@ def suppress(
                  else np.zeros(len(out), dtype=int))
         groups = out[group_col].to_numpy()
         not_total = groups != total_label
+        ranks = group_rank(pd.Series(groups)).to_numpy()
         for cell in np.unique(cells):
             positions = np.flatnonzero((cells == cell) & not_total)
-            _complement(hidden, count_matrix, groups, positions, k)
+            _complement(hidden, count_matrix, ranks, positions, k)
     figures = [c for c in out.columns if c not in keys and c != group_col and c != "suppressed"
                and c not in (by or ())]
     for column in figures:
@@ -250,7 +250,7 @@ def merge_groups(
     merges = group_merges(sizes, k, source, into)
     out = frame.copy()
     if merges:
-        out["group"] = out["group"].replace(merges)
+        out["group"] = replace_values(out["group"], merges)
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._util import empty, likert_rows, order_rows
+from ._util import Answers, empty, likert_rows, order_rows
 from .errors import AnalysisError
 
 __all__ = ["cronbach_alpha"]
@@ -19,6 +19,20 @@ def _alpha(matrix: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - matrix.var(axis=0, ddof=1).sum() / total_var))
 
 
+def _complete_cases(part: pd.DataFrame) -> tuple[np.ndarray, list[object]]:
+    """Return the ratings of the respondents who rated every question of part validly, and the questions.
+
+    Rows are respondents in response-id order, columns questions in question-id order (as a pivot of
+    part would give them); the categories of validated frames are sorted, so their codes sort the same.
+    """
+    people, person = np.unique(part["response_id"].cat.codes.to_numpy(), return_inverse=True)
+    questions, question = np.unique(part["question_id"].cat.codes.to_numpy(), return_inverse=True)
+    matrix = np.full((people.size, questions.size), np.nan)
+    matrix[person, question] = part["value"].to_numpy(dtype=float)
+    names = part["question_id"].cat.categories[questions].tolist()
+    return matrix[~np.isnan(matrix).any(axis=1)], names
+
+
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
     if a.std() == 0 or b.std() == 0:
         return float("nan")
@@ -26,7 +40,7 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def cronbach_alpha(
-    answers: pd.DataFrame,
+    answers: Answers,
     block: str = "perception",
     min_n: int = 30,
     alpha_min: float = 0.70,
@@ -67,24 +81,22 @@ def cronbach_alpha(
     """
     if min_n < 2:
         raise AnalysisError("min_n must be at least 2")
-    rows = likert_rows(answers, [block], valid_only=False)
+    # validated: one answer per respondent and question
+    rows = likert_rows(answers, [block], valid_only=False, columns=["response_id", "question_id", "dimension", "value"])
     rows = rows.loc[rows["dimension"].notna()]
-    if rows.duplicated(["response_id", "question_id"]).any():
-        raise AnalysisError("a respondent has two answers to one question")
     dim_cols = ["dimension", "n", "n_items", "alpha", "low_alpha"]
     item_cols = ["dimension", "item", "n", "r_corrected", "low_r"]
     if rows.empty:
         return empty(dim_cols), empty(item_cols)
     dims, items = [], []
-    for dimension, part in rows.groupby("dimension", sort=False):
-        wide = part.pivot(index="response_id", columns="question_id", values="value").dropna()
-        matrix = wide.to_numpy(dtype=float)
+    for dimension, part in rows.groupby("dimension", sort=False, observed=True):
+        matrix, questions = _complete_cases(part)
         n, k = matrix.shape
         enough = n >= min_n and k >= 2
         alpha = _alpha(matrix) if enough else None
         dims.append({"dimension": dimension, "n": n, "n_items": k, "alpha": alpha,
                      "low_alpha": None if alpha is None or np.isnan(alpha) else bool(alpha < alpha_min)})
-        for j, item in enumerate(wide.columns):
+        for j, item in enumerate(questions):
             rest = np.delete(matrix, j, axis=1).sum(axis=1)
             r = _corr(matrix[:, j], rest) if enough else None
             items.append({"dimension": dimension, "item": item, "n": n, "r_corrected": r,

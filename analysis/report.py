@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._util import order_rows
+from ._util import Prepared, order_rows, replace_values
 from .findings import findings as write_findings
 from .frames import group_sizes, validate_answers, validate_comments
 from .gaps import add_quadrants, importance_performance, self_view_gaps, servqual_gaps
@@ -78,8 +78,10 @@ def build_report(
     clean = validate_answers(answers)
     raw_sizes = group_sizes(clean)
     merged = group_merges(raw_sizes, k)
-    clean = merge_groups(clean, k, raw_sizes)
+    if merged:
+        clean = merge_groups(clean, k, raw_sizes)
     sizes = group_sizes(clean)
+    data = Prepared(clean)  # validated once; tables shared by several figures are computed once
     hidden = hidden_groups(sizes, k)
 
     def safe(table: pd.DataFrame, n_cols: Sequence[str] = ("n",), **options: Any) -> pd.DataFrame:
@@ -92,28 +94,28 @@ def build_report(
     responses = pd.DataFrame({"group": [*sizes.index, TOTAL], "n": [*sizes.to_numpy(), int(sizes.sum())]})
     tables: dict[str, pd.DataFrame] = {
         "responses": safe(order_rows(responses, ["group"])),
-        "item_scores": safe(item_scores(clean)),
-        "likert_counts": safe(likert_counts(clean)),
-        "favourable_items": safe(favourable(clean, "item")),
-        "favourable_dimensions": safe(favourable(clean, "dimension")),
-        "dimension_scores": safe(dimension_scores(clean)),
-        "satisfaction": safe(satisfaction(clean, weights), ("n", "n_answered")),
-        "service_gaps": safe(servqual_gaps(clean, "dimension", n_boot, seed)),
-        "service_gaps_items": safe(servqual_gaps(clean, "item", n_boot, seed)),
-        "causes": safe(causes(clean)),
-        "enps": safe(enps(clean)),
+        "item_scores": safe(item_scores(data)),
+        "likert_counts": safe(likert_counts(data)),
+        "favourable_items": safe(favourable(data, "item")),
+        "favourable_dimensions": safe(favourable(data, "dimension")),
+        "dimension_scores": safe(dimension_scores(data)),
+        "satisfaction": safe(satisfaction(data, weights), ("n", "n_answered")),
+        "service_gaps": safe(servqual_gaps(data, "dimension", n_boot, seed)),
+        "service_gaps_items": safe(servqual_gaps(data, "item", n_boot, seed)),
+        "causes": safe(causes(data)),
+        "enps": safe(enps(data)),
     }
     dims = tables["dimension_scores"]
     hidden_cells = set(zip(dims.loc[dims["suppressed"], "dimension"], dims.loc[dims["suppressed"], "group"],
                            strict=True))
-    views = self_view_gaps(clean, reference, k=k, n_boot=n_boot, seed=seed)
+    views = self_view_gaps(data, reference, k=k, n_boot=n_boot, seed=seed)
     view_mask = pd.Series([(d, g) in hidden_cells or (d, reference) in hidden_cells
                            for d, g in zip(views["dimension"], views["group"], strict=True)],
                           index=views.index, dtype=bool)
     tables["self_view"] = safe(views, ("n_reference", "n"), complementary=False, hide=view_mask)
-    tables["ipa"] = add_quadrants(safe(importance_performance(clean, by_group=True),
+    tables["ipa"] = add_quadrants(safe(importance_performance(data, by_group=True),
                                        ("n_importance", "n_performance")))
-    alpha_dims, alpha_items = cronbach_alpha(clean)
+    alpha_dims, alpha_items = cronbach_alpha(data)
     tables["reliability_dimensions"] = safe(alpha_dims)
     tables["reliability_items"] = safe(alpha_items)
 
@@ -122,9 +124,9 @@ def build_report(
     themes = comment_themes(pd.DataFrame(columns=["response_id", "group", "question_id", "text"]))
     if comments is not None:
         notes = merge_groups(validate_comments(comments), k, raw_sizes)
-        eligible = notes.loc[notes["group"].map(lambda g: sizes.get(g, 0) >= k_comments).astype(bool)]
+        eligible = notes.loc[notes["group"].isin([g for g, n in sizes.items() if n >= k_comments])]
         shown = visible_comments(eligible, sizes, k_comments, seed=seed)
-        themes = comment_themes(eligible, clean, weights)
+        themes = comment_themes(eligible, data, weights)
         if not eligible.empty:
             keywords = top_keywords(eligible)
     tables["themes"] = suppress(themes, k, group_col="raters", by=("theme",))
@@ -160,10 +162,11 @@ def build_wave_report(
     merges: dict[str, str] = {}
     for frame in cleaned:
         merges |= group_merges(group_sizes(frame), k)
-    merged = [frame.assign(group=frame["group"].replace(merges)) if merges else frame for frame in cleaned]
+    merged = [frame.assign(group=replace_values(frame["group"], merges)) if merges else frame for frame in cleaned]
     hidden_by_wave = {
         int(f["campaign_id"].iloc[0]): hidden_groups(group_sizes(f), k) for f in merged if len(f)
     }
+    merged = [Prepared(frame) for frame in merged]  # validated; shared by the scores and the changes
     scores = wave_scores(merged)
     changes = wave_changes(merged, n_boot=n_boot, seed=seed)
     score_mask = [g in hidden_by_wave.get(c, set()) for c, g in zip(scores["campaign_id"], scores["group"],

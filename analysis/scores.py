@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ._util import check_choice, empty, likert_rows, order_rows, with_pooled
+from ._grouping import aggregate, distinct_counts, isin, per_category, plain, plain_frame
+from ._ratings import ITEM, LEVELS, per_respondent, ratings, tally
+from ._util import Answers, Prepared, check_choice, empty, order_rows, prepare, sort_rows
 from .errors import AnalysisError
-from .frames import validate_answers
 from .labels import DEFAULT_GRADE_WEIGHTS
 from .stats import Z95, wilson_interval
 
@@ -34,7 +35,7 @@ LIKERT_BLOCKS = ("perception", "expectation", "cause", "morale")
 _ITEM_KEYS = ["block", "dimension", "item", "question_id", "group"]
 
 
-def item_scores(answers: pd.DataFrame, blocks: Sequence[str] = LIKERT_BLOCKS) -> pd.DataFrame:
+def item_scores(answers: Answers, blocks: Sequence[str] = LIKERT_BLOCKS) -> pd.DataFrame:
     """Score every 1-5 item: mean and standard deviation of the valid answers, per group and pooled.
 
     Parameters
@@ -58,19 +59,14 @@ def item_scores(answers: pd.DataFrame, blocks: Sequence[str] = LIKERT_BLOCKS) ->
     >>> item_scores(answers)[["group", "n", "mean"]].values.tolist()
     [['office', 1, 4.0], ['grassroots', 1, 2.0], ['all', 2, 3.0]]
     """
-    rows = with_pooled(likert_rows(answers, blocks))
+    table = tally(prepare(answers), blocks, ITEM, sd=True)
     columns = [*_ITEM_KEYS, "n", "mean", "sd"]
-    if rows.empty:
+    if table.empty:
         return empty(columns)
-    table = (
-        rows.groupby(_ITEM_KEYS, dropna=False, sort=False)["value"]
-        .agg(n="size", mean="mean", sd="std")
-        .reset_index()
-    )
     return order_rows(table, _ITEM_KEYS)[columns]
 
 
-def likert_counts(answers: pd.DataFrame, blocks: Sequence[str] = LIKERT_BLOCKS) -> pd.DataFrame:
+def likert_counts(answers: Answers, blocks: Sequence[str] = LIKERT_BLOCKS) -> pd.DataFrame:
     """Count each rating 1-5 and don't-know per item, per group and pooled (feeds diverging bars).
 
     Returns
@@ -86,23 +82,16 @@ def likert_counts(answers: pd.DataFrame, blocks: Sequence[str] = LIKERT_BLOCKS) 
     >>> likert_counts(answers).head(1)[["n", "dont_know", "c2", "c4", "c5"]].to_dict("records")
     [{'n': 3, 'dont_know': 1, 'c2': 1, 'c4': 1, 'c5': 1}]
     """
-    rows = with_pooled(likert_rows(answers, blocks, valid_only=False))
-    levels = [f"c{v}" for v in range(1, 6)]
-    columns = [*_ITEM_KEYS, "n", "dont_know", *levels, "pct_favourable"]
-    if rows.empty:
+    table = tally(prepare(answers), blocks, ITEM, valid_only=False)
+    columns = [*_ITEM_KEYS, "n", "dont_know", *LEVELS, "pct_favourable"]
+    if table.empty:
         return empty(columns)
-    flags = pd.DataFrame({level: rows["value"] == v for v, level in enumerate(levels, start=1)})
-    flags["n"] = rows["value"].notna()
-    flags["dont_know"] = rows["dont_know"]
-    flags[_ITEM_KEYS] = rows[_ITEM_KEYS]
-    table = flags.groupby(_ITEM_KEYS, dropna=False, sort=False).sum().reset_index()
-    table[["n", "dont_know", *levels]] = table[["n", "dont_know", *levels]].astype("int64")
     with np.errstate(invalid="ignore", divide="ignore"):
         table["pct_favourable"] = (table["c4"] + table["c5"]) / table["n"].replace(0, np.nan) * 100
     return order_rows(table, _ITEM_KEYS)[columns]
 
 
-def favourable(answers: pd.DataFrame, level: str = "item", block: str = "perception") -> pd.DataFrame:
+def favourable(answers: Answers, level: str = "item", block: str = "perception") -> pd.DataFrame:
     """Share of favourable (4-5) ratings with a Wilson 95% interval, per item or dimension and group.
 
     Parameters
@@ -131,19 +120,14 @@ def favourable(answers: pd.DataFrame, level: str = "item", block: str = "percept
     [{'n': 10, 'pct_favourable': 80.0}]
     """
     check_choice("level", level, ("item", "dimension"))
-    rows = likert_rows(answers, [block])
-    rows = with_pooled(rows.assign(fav=rows["value"] >= 4))
     keys = _ITEM_KEYS if level == "item" else ["block", "dimension", "group"]
     count = "n" if level == "item" else "n_answers"
     columns = [*keys, "n", *(["n_answers"] if level == "dimension" else []), "n_favourable",
                "pct_favourable", "ci_low", "ci_high"]
-    if rows.empty:
+    table = tally(prepare(answers), [block], keys[:-1], respondents=level == "dimension")
+    if table.empty:
         return empty(columns)
-    grouped = rows.groupby(keys, dropna=False, sort=False)
-    table = grouped.agg(**{count: ("fav", "size"), "n_favourable": ("fav", "sum")}).reset_index()
-    if level == "dimension":
-        table["n"] = grouped["response_id"].nunique().to_numpy()
-    table["n_favourable"] = table["n_favourable"].astype("int64")
+    table = table.rename(columns={"n": count, "favourable": "n_favourable", "respondents": "n"})
     table["pct_favourable"] = table["n_favourable"] / table[count] * 100
     pairs = zip(table["n_favourable"], table[count], strict=True)
     bounds = [wilson_interval(int(s), int(t)) for s, t in pairs]
@@ -153,7 +137,7 @@ def favourable(answers: pd.DataFrame, level: str = "item", block: str = "percept
 
 
 def respondent_dimension_scores(
-    answers: pd.DataFrame,
+    answers: Answers,
     block: str = "perception",
     min_share: float = 0.5,
     items_per_dimension: Mapping[str, int] | None = None,
@@ -178,25 +162,37 @@ def respondent_dimension_scores(
     >>> respondent_dimension_scores(answers)[["response_id", "n_items", "score"]].values.tolist()
     [['r0001', 2, 4.5]]
     """
+    return plain_frame(respondent_scores(prepare(answers), block, min_share, items_per_dimension))
+
+
+def respondent_scores(
+    data: Prepared,
+    block: str = "perception",
+    min_share: float = 0.5,
+    items_per_dimension: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """`respondent_dimension_scores` with categorical text columns, computed once per prepared answers."""
     if not 0 < min_share <= 1:
         raise AnalysisError(f"min_share must be in (0, 1], got {min_share}")
-    every = likert_rows(answers, [block], valid_only=False)
-    every = every.loc[every["dimension"].notna()]
-    counts = dict(every.groupby("dimension")["question_id"].nunique())
-    counts.update(items_per_dimension or {})
-    valid = every.loc[~every["dont_know"] & every["value"].notna()]
-    columns = ["response_id", "group", "block", "dimension", "n_items", "score"]
-    if valid.empty:
-        return empty(columns)
-    keys = ["response_id", "group", "block", "dimension"]
-    table = valid.groupby(keys, sort=False)["value"].agg(n_items="size", score="mean").reset_index()
-    needed = table["dimension"].map(lambda d: min_share * counts[d] - 1e-9)
-    table = table.loc[table["n_items"] >= needed]
-    return order_rows(table, ["dimension", "group", "response_id"])[columns]
+
+    def compute() -> pd.DataFrame:
+        cells = ratings(data).cells
+        rated = isin(cells["block"], [block]) & cells["dimension"].notna().to_numpy()
+        counts = distinct_counts(cells.loc[rated, ["dimension", "question_id"]], "dimension", "question_id")
+        counts.update(items_per_dimension or {})
+        table = per_respondent(data, block)
+        if table.empty:
+            return empty(["response_id", "group", "block", "dimension", "n_items", "score"])
+        needed = per_category(table["dimension"], {d: min_share * n - 1e-9 for d, n in counts.items()})
+        table = table.loc[table["n_items"] >= needed]
+        return sort_rows(table, ["dimension", "group", "response_id"])
+
+    key = ("respondent_scores", block, min_share, frozenset((items_per_dimension or {}).items()))
+    return data.memo(key, compute)
 
 
 def dimension_scores(
-    answers: pd.DataFrame, block: str = "perception", min_share: float = 0.5
+    answers: Answers, block: str = "perception", min_share: float = 0.5
 ) -> pd.DataFrame:
     """Score each dimension: the mean of respondents' dimension scores, per group and pooled.
 
@@ -213,12 +209,12 @@ def dimension_scores(
     >>> dimension_scores(answers).head(1)[["group", "n", "mean"]].to_dict("records")
     [{'group': 'office', 'n': 2, 'mean': 3.25}]
     """
-    people = with_pooled(respondent_dimension_scores(answers, block, min_share))
+    people = respondent_scores(prepare(answers), block, min_share)
     keys = ["block", "dimension", "group"]
     columns = [*keys, "n", "mean", "sd"]
     if people.empty:
         return empty(columns)
-    table = people.groupby(keys, sort=False)["score"].agg(n="size", mean="mean", sd="std").reset_index()
+    table = aggregate(people, keys, n=("score", "size"), mean=("score", "mean"), sd=("score", "std"))
     return order_rows(table, keys)[columns]
 
 
@@ -233,7 +229,7 @@ def _grade_sets(weights: Mapping[str, float], n_top: int, n_bottom: int) -> tupl
 
 
 def satisfaction(
-    answers: pd.DataFrame,
+    answers: Answers,
     weights: Mapping[str, float] | None = None,
     n_top: int = 3,
     n_bottom: int = 2,
@@ -274,9 +270,9 @@ def satisfaction(
     """
     weights = dict(DEFAULT_GRADE_WEIGHTS if weights is None else weights)
     top, bottom = _grade_sets(weights, n_top, n_bottom)
-    clean = validate_answers(answers)
-    rows = clean.loc[clean["block"] == "overall"].copy()
-    rows.loc[rows["code"] == "dk", "dont_know"] = True
+    clean = prepare(answers).frame
+    rows = clean.loc[clean["block"] == "overall"]
+    rows = rows.assign(code=plain(rows["code"]), dont_know=rows["dont_know"] | (rows["code"] == "dk"))
     unknown = sorted(set(rows.loc[~rows["dont_know"], "code"]) - set(weights))
     if unknown:
         raise AnalysisError(f"unknown overall grade codes {unknown}; known: {list(weights)}")
@@ -285,17 +281,17 @@ def satisfaction(
     if rows.empty:
         return empty(columns)
     valid = ~rows["dont_know"]
-    rows = with_pooled(rows.assign(
+    rows = rows.assign(
         valid=valid,
         weight=rows["code"].map(weights).where(valid),
         top=rows["code"].isin(top) & valid,
         bottom=rows["code"].isin(bottom) & valid,
-    ))
+    )
     keys = ["question_id", "group"]
-    table = rows.groupby(keys, sort=False).agg(
-        n_answered=("valid", "size"), n=("valid", "sum"), score=("weight", "mean"),
+    table = aggregate(
+        rows, keys, n_answered=("valid", "size"), n=("valid", "sum"), score=("weight", "mean"),
         n_top=("top", "sum"), n_bottom=("bottom", "sum"), n_dk=("dont_know", "sum"),
-    ).reset_index()
+    )
     table["n"] = table["n"].astype("int64")
     denominator = table["n"].replace(0, np.nan)
     table["satisfied_pct"] = table["n_top"] / denominator * 100
@@ -304,7 +300,7 @@ def satisfaction(
     return order_rows(table, keys)[columns]
 
 
-def enps(answers: pd.DataFrame, indicative_below: int = 10) -> pd.DataFrame:
+def enps(answers: Answers, indicative_below: int = 10) -> pd.DataFrame:
     """Compute the employee Net Promoter Score from 0-10 answers, with its 95% interval.
 
     eNPS = %(9-10) - %(0-6); SE = 100 * sqrt((p + d - (p - d)^2) / n) with p, d the promoter and
@@ -324,16 +320,15 @@ def enps(answers: pd.DataFrame, indicative_below: int = 10) -> pd.DataFrame:
     >>> enps(answers).head(1)[["n", "enps", "indicative"]].to_dict("records")
     [{'n': 4, 'enps': 25.0, 'indicative': True}]
     """
-    clean = validate_answers(answers)
+    clean = prepare(answers).frame
     rows = clean.loc[(clean["qtype"] == "nps") & clean["value"].notna()]
     columns = ["question_id", "group", "n", "promoters_pct", "passives_pct", "detractors_pct", "enps", "se",
                "ci_low", "ci_high", "indicative"]
     if rows.empty:
         return empty(columns)
-    rows = with_pooled(rows.assign(promoter=rows["value"] >= 9, detractor=rows["value"] <= 6))
+    rows = rows.assign(promoter=rows["value"] >= 9, detractor=rows["value"] <= 6)
     keys = ["question_id", "group"]
-    table = rows.groupby(keys, sort=False).agg(
-        n=("value", "size"), p=("promoter", "mean"), d=("detractor", "mean")).reset_index()
+    table = aggregate(rows, keys, n=("value", "size"), p=("promoter", "mean"), d=("detractor", "mean"))
     table["promoters_pct"] = table["p"] * 100
     table["detractors_pct"] = table["d"] * 100
     table["passives_pct"] = 100 - table["promoters_pct"] - table["detractors_pct"]
@@ -346,7 +341,7 @@ def enps(answers: pd.DataFrame, indicative_below: int = 10) -> pd.DataFrame:
     return order_rows(table, keys)[columns]
 
 
-def causes(answers: pd.DataFrame) -> pd.DataFrame:
+def causes(answers: Answers) -> pd.DataFrame:
     """Rank the root causes: mean severity (1-5) and % rating 4-5, per group and pooled.
 
     The cause code is the question id without its ``cause_`` prefix. ``rank`` is 1 for the highest mean
@@ -365,15 +360,11 @@ def causes(answers: pd.DataFrame) -> pd.DataFrame:
     >>> causes(answers).query("group == 'office'")[["cause", "mean", "pct_severe", "rank"]].values.tolist()
     [['pay', 4.5, 100.0, 1], ['skills', 2.5, 0.0, 2]]
     """
-    rows = likert_rows(answers, ["cause"])
+    table = tally(prepare(answers), ["cause"], ["question_id"])
     columns = ["cause", "question_id", "group", "n", "mean", "pct_severe", "rank"]
-    if rows.empty:
+    if table.empty:
         return empty(columns)
-    rows = with_pooled(rows.assign(
-        cause=rows["question_id"].str.removeprefix("cause_"), severe=rows["value"] >= 4))
-    keys = ["cause", "question_id", "group"]
-    table = rows.groupby(keys, sort=False).agg(
-        n=("value", "size"), mean=("value", "mean"), pct_severe=("severe", "mean")).reset_index()
-    table["pct_severe"] = table["pct_severe"] * 100
+    table.insert(0, "cause", table["question_id"].str.removeprefix("cause_"))
+    table["pct_severe"] = table["favourable"] / table["n"] * 100  # the share of ratings of 4 or 5
     table["rank"] = table.groupby("group")["mean"].rank(method="min", ascending=False).astype("int64")
     return order_rows(table, ["group", "rank", "cause"])[columns]

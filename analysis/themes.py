@@ -12,13 +12,17 @@ import functools
 import logging
 import warnings
 from collections.abc import Mapping
+from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ._util import empty
+from ._grouping import plain
+from ._util import Answers, empty, prepare
 from .errors import AnalysisError
-from .frames import validate_answers, validate_comments
+from .frames import validate_comments
 from .labels import DEFAULT_GRADE_WEIGHTS, TOTAL
 
 __all__ = ["KEYWORD_STOP_WORDS", "THEMES", "comment_themes", "tokenize", "top_keywords"]
@@ -58,24 +62,37 @@ THEMES: Mapping[str, Mapping[str, Any]] = {
 }
 
 
+#: The stop words of jieba.analyse's TF-IDF (KeywordExtractor.STOP_WORDS in jieba 0.42).
+JIEBA_STOP_WORDS = frozenset({
+    "the", "of", "is", "and", "to", "in", "that", "we", "for", "an", "are", "by", "be", "as", "on", "with",
+    "can", "if", "from", "which", "you", "it", "this", "then", "at", "have", "all", "not", "one", "has", "or",
+})
+
+
 @functools.cache
-def _engines() -> tuple[Any, Any]:
-    """Import jieba quietly and build a tokenizer that knows the theme keywords, and a TF-IDF extractor."""
+def _engines() -> tuple[Any, dict[str, float], float, frozenset[str]]:
+    """Import jieba quietly; return a tokenizer that knows the theme keywords, and the TF-IDF tables.
+
+    The tables are jieba.analyse's: the IDF of each word, the median IDF (for other words) and the stop
+    words, read as ``jieba.analyse.TFIDF()`` reads them. jieba.analyse itself is not imported: on import
+    it also sets up a part-of-speech tagger, which takes seconds and is not used here.
+    """
     with warnings.catch_warnings():
-        # jieba 0.42 leaves its IDF file open (a ResourceWarning) and may import pkg_resources.
+        # jieba 0.42 may import pkg_resources.
         warnings.simplefilter("ignore")
         import jieba
-        import jieba.analyse
 
         jieba.setLogLevel(logging.WARNING)
         tokenizer = jieba.Tokenizer()
         for theme in THEMES.values():
             for word in theme["keywords"]:
                 tokenizer.add_word(word, freq=100_000)
-        extractor = jieba.analyse.TFIDF()
-    extractor.tokenizer = tokenizer
-    extractor.stop_words = set(extractor.stop_words) | KEYWORD_STOP_WORDS
-    return tokenizer, extractor
+    idf: dict[str, float] = {}
+    for line in (Path(jieba.__file__).parent / "analyse" / "idf.txt").read_bytes().decode("utf-8").splitlines():
+        word, freq = line.strip().split(" ")
+        idf[word] = float(freq)
+    median = sorted(idf.values())[len(idf) // 2]
+    return tokenizer, idf, median, JIEBA_STOP_WORDS | KEYWORD_STOP_WORDS
 
 
 def tokenize(text: str) -> list[str]:
@@ -86,27 +103,25 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("复印机经常坏")[0]
     '复印机'
     """
-    tokenizer, _ = _engines()
+    tokenizer = _engines()[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         return [t for t in tokenizer.lcut(str(text)) if t.strip()]
 
 
-def _themes_of(text: str) -> set[str]:
-    tokens = set(tokenize(text))
-    return {code for code, theme in THEMES.items() if tokens & set(theme["keywords"])}
-
-
-def _raters(answers: pd.DataFrame, weights: Mapping[str, float], low_max: float) -> dict[str, str]:
-    clean = validate_answers(answers)
-    overall = clean.loc[(clean["block"] == "overall") & ~clean["dont_know"] & clean["code"].isin(weights)]
-    weight = overall.drop_duplicates("response_id").set_index("response_id")["code"].map(weights)
-    return {rid: ("low" if w <= low_max else "high") for rid, w in weight.items()}
+def _raters(answers: Answers, weights: Mapping[str, float], low_max: float) -> pd.Series:
+    """Say "low" or "high" for each respondent with a valid overall grade (indexed by response id)."""
+    clean = prepare(answers).frame
+    overall = clean.loc[(clean["block"] == "overall") & ~clean["dont_know"] & clean["code"].isin(list(weights)),
+                        ["response_id", "code"]]
+    first = overall.drop_duplicates("response_id")
+    weight = plain(first["code"]).map(weights)
+    return pd.Series(np.where(weight <= low_max, "low", "high"), index=plain(first["response_id"]).to_numpy())
 
 
 def comment_themes(
     comments: pd.DataFrame,
-    answers: pd.DataFrame | None = None,
+    answers: Answers | None = None,
     weights: Mapping[str, float] | None = None,
     low_max: float = 60.0,
 ) -> pd.DataFrame:
@@ -146,18 +161,27 @@ def comment_themes(
     columns = ["theme", "maps_to", "raters", "n", "count", "pct"]
     if clean.empty:
         return empty(columns)
-    mentions = clean.groupby("response_id")["text"].agg(" ".join).map(_themes_of)
-    segments = {TOTAL: list(mentions.index)}
+    # A commenter mentions a theme when one of their comments does (jieba never joins words across the
+    # blank between two comments, so this is the same as segmenting all their comments together), and
+    # jieba segments each distinct text once.
+    text_codes, texts = pd.factorize(clean["text"])
+    keywords = [set(theme["keywords"]) for theme in THEMES.values()]
+    found = np.array([[bool(words & tokens) for words in keywords] for tokens in map(set, map(tokenize, texts))],
+                     dtype=bool).reshape(len(texts), len(THEMES))
+    mentions = pd.DataFrame(found[text_codes], columns=list(THEMES)).groupby(clean["response_id"].to_numpy()).any()
+    segments = {TOTAL: np.ones(len(mentions), dtype=bool)}
     if answers is not None:
         raters = _raters(answers, dict(DEFAULT_GRADE_WEIGHTS if weights is None else weights), low_max)
+        rated = raters.reindex(mentions.index).fillna("unknown").to_numpy()
         for segment in ("low", "high", "unknown"):
-            segments[segment] = [rid for rid in mentions.index if raters.get(rid, "unknown") == segment]
+            segments[segment] = rated == segment
     rows = []
     for code, theme in THEMES.items():
         for segment, people in segments.items():
-            count = sum(code in mentions[rid] for rid in people)
-            rows.append({"theme": code, "maps_to": theme["maps_to"], "raters": segment, "n": len(people),
-                         "count": count, "pct": count / len(people) * 100 if people else float("nan")})
+            n = int(people.sum())
+            count = int(mentions.loc[people, code].sum())
+            rows.append({"theme": code, "maps_to": theme["maps_to"], "raters": segment, "n": n,
+                         "count": count, "pct": count / n * 100 if n else float("nan")})
     table = pd.DataFrame(rows, columns=columns)
     # Most mentioned themes first (dictionary order among equals); segments all, low, high.
     overall = table.loc[table["raters"] == TOTAL].set_index("theme")["count"]
@@ -191,8 +215,18 @@ def top_keywords(comments: pd.DataFrame, top_k: int = 10) -> pd.DataFrame:
     clean = validate_comments(comments)
     if clean.empty:
         return empty(["keyword", "weight"])
-    _, extractor = _engines()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        tags = extractor.extract_tags("\n".join(clean["text"]), topK=top_k, withWeight=True)
+    _, idf, median_idf, stop_words = _engines()
+    # jieba's TFIDF.extract_tags on the texts joined by newlines, with each distinct text segmented once
+    # and its words counted as often as it occurs (same counts, same order of first appearance).
+    text_codes, texts = pd.factorize(clean["text"])
+    freq: dict[str, float] = {}
+    for text, times in zip(texts, np.bincount(text_codes).tolist(), strict=True):
+        for word in tokenize(text):
+            if len(word.strip()) < 2 or word.lower() in stop_words:
+                continue
+            freq[word] = freq.get(word, 0.0) + times
+    total = sum(freq.values())
+    for word in freq:
+        freq[word] *= idf.get(word, median_idf) / total
+    tags = sorted(freq.items(), key=itemgetter(1), reverse=True)[:top_k]
     return pd.DataFrame(tags, columns=["keyword", "weight"])

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
-from ._util import empty, order_rows, with_pooled
+from ._grouping import positions
+from ._util import Answers, Prepared, empty, order_rows, prepare, with_pooled
 from .errors import AnalysisError
 from .gaps import respondent_dimension_gaps
 from .scores import respondent_dimension_scores
@@ -23,18 +25,20 @@ __all__ = ["wave_changes", "wave_scores"]
 _KEYS = ["measure", "dimension", "group"]
 
 
-def _people(frames: Sequence[pd.DataFrame], min_share: float) -> pd.DataFrame:
+def _people(frames: Sequence[Answers], min_share: float) -> pd.DataFrame:
     """Respondent-level score and gap per wave, long format, with the pool."""
     if isinstance(frames, pd.DataFrame) or len(frames) == 0:
         raise AnalysisError("pass a sequence of answers frames, one per campaign, in time order")
     parts = []
     for wave, frame in enumerate(frames, start=1):
-        campaigns = pd.unique(frame["campaign_id"]) if "campaign_id" in frame.columns else []
+        table = frame.frame if isinstance(frame, Prepared) else frame
+        campaigns = pd.unique(table["campaign_id"]) if "campaign_id" in table.columns else []
         if len(campaigns) != 1:
             raise AnalysisError(f"wave {wave} must hold exactly one campaign, got {list(campaigns)}")
-        scores = respondent_dimension_scores(frame, "perception", min_share)
+        data = prepare(frame)
+        scores = respondent_dimension_scores(data, "perception", min_share)
         scores = scores.rename(columns={"score": "value"})
-        gaps = respondent_dimension_gaps(frame, min_share).rename(columns={"gap": "value"})
+        gaps = respondent_dimension_gaps(data, min_share).rename(columns={"gap": "value"})
         for measure, table in (("score", scores), ("gap", gaps)):
             if not table.empty:
                 parts.append(table[["response_id", "group", "dimension", "value"]].assign(
@@ -44,7 +48,7 @@ def _people(frames: Sequence[pd.DataFrame], min_share: float) -> pd.DataFrame:
     return with_pooled(pd.concat(parts, ignore_index=True))
 
 
-def wave_scores(frames: Sequence[pd.DataFrame], min_share: float = 0.5) -> pd.DataFrame:
+def wave_scores(frames: Sequence[Answers], min_share: float = 0.5) -> pd.DataFrame:
     """Give each dimension's mean score and mean gap per wave and group.
 
     Parameters
@@ -88,7 +92,7 @@ def _label(low: float, high: float) -> str | None:
 
 
 def wave_changes(
-    frames: Sequence[pd.DataFrame], n_boot: int = 2000, seed: int = 0, min_share: float = 0.5
+    frames: Sequence[Answers], n_boot: int = 2000, seed: int = 0, min_share: float = 0.5
 ) -> pd.DataFrame:
     """Give the change of each dimension's score and gap between consecutive waves, with a 95% interval.
 
@@ -110,23 +114,21 @@ def wave_changes(
     people = _people(frames, min_share)
     columns = ["campaign_from", "campaign_to", *_KEYS, "n_from", "n_to", "value_from", "value_to", "change",
                "ci_low", "ci_high", "label"]
+    values = people["value"].to_numpy(dtype=float)
+    cells = positions(people, ["wave", *_KEYS])
+    campaigns = dict(people.drop_duplicates("wave")[["wave", "campaign_id"]].itertuples(index=False))
+    nobody = np.array([], dtype=int)
     rows = []
     for wave in range(1, len(frames)):
-        before = people.loc[people["wave"] == wave]
-        after = people.loc[people["wave"] == wave + 1]
-        if before.empty or after.empty:
+        if wave not in campaigns or wave + 1 not in campaigns:
             continue
-        cells = pd.concat([before[_KEYS], after[_KEYS]]).drop_duplicates()
-        for measure, dimension, group in cells.itertuples(index=False):
-            def pick(part: pd.DataFrame, m=measure, d=dimension, g=group) -> pd.Series:
-                return part.loc[(part["measure"] == m) & (part["dimension"] == d) & (part["group"] == g),
-                                "value"]
-
-            x, y = pick(after), pick(before)
+        for measure, dimension, group in dict.fromkeys(key[1:] for key in cells if key[0] in (wave, wave + 1)):
+            x = values[cells.get((wave + 1, measure, dimension, group), nobody)]
+            y = values[cells.get((wave, measure, dimension, group), nobody)]
             rng = cell_rng(seed, "wave", wave, measure, dimension, group)
             low, high = bootstrap_diff_ci(x, y, rng, n_boot)
             rows.append({
-                "campaign_from": before["campaign_id"].iloc[0], "campaign_to": after["campaign_id"].iloc[0],
+                "campaign_from": campaigns[wave], "campaign_to": campaigns[wave + 1],
                 "measure": measure, "dimension": dimension, "group": group, "n_from": len(y), "n_to": len(x),
                 "value_from": y.mean() if len(y) else math.nan, "value_to": x.mean() if len(x) else math.nan,
                 "change": x.mean() - y.mean() if len(x) and len(y) else math.nan,
