@@ -55,6 +55,40 @@ def ratings(data: Prepared) -> Ratings:
     return data.memo("ratings", compute)
 
 
+def _cell_sums(data: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Per item cell and group: the additive figures of its answers, and of its valid ratings only.
+
+    Two arrays of shape (cells, groups, len(_SUMS)), computed once: every tally adds up rows of these
+    instead of going through the millions of answers again.
+    """
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        r = ratings(data)
+        size = len(r.cells) * len(r.groups)
+        ids = r.cell.astype(np.int64) * len(r.groups) + r.group
+        valid = ~np.isnan(r.value)
+        value = np.where(valid, r.value, 0.0)
+        level = np.where(valid & (value == np.trunc(value)) & (value >= 1) & (value <= 5), value, 0).astype(np.int64)
+        # Column 0 of the histogram: answers that are no whole rating 1-5 (don't know, missing, fractions).
+        histogram = np.bincount(ids * 6 + level, minlength=size * 6).reshape(size, 6).astype(float)
+
+        def weighted(weights: np.ndarray) -> np.ndarray:
+            return np.bincount(ids, weights=weights, minlength=size)
+
+        every = np.column_stack([histogram.sum(axis=1), weighted(valid), weighted(r.dont_know), histogram[:, 1:],
+                                 weighted(valid & (value >= 4)), weighted(value), weighted(value * value)])
+        valid_only = every.copy()
+        valid_only[:, 0] = every[:, 1]  # the rows of the valid ratings are the valid ratings
+        valid_only[:, 2] = weighted(r.dont_know & valid)
+        shape = (len(r.cells), len(r.groups), len(_SUMS))
+        return every.reshape(shape), valid_only.reshape(shape)
+
+    return data.memo("cell-sums", compute)
+
+
+_SUMS = ["rows", "n", "dont_know", *LEVELS, "favourable", "sum", "sum_sq"]
+
+
 def tally(
     data: Prepared,
     blocks: Sequence[str],
@@ -72,60 +106,57 @@ def tally(
     of 4 or more), ``mean`` of the ratings, and on request ``sd`` and ``respondents`` (how many rated).
     `valid_only` leaves out the answers without a valid rating (they count in no figure but make rows);
     without `by_group`, only the pooled rows.
+
+    Counts and sums add up: the figures of a key are the sums of its item cells' (`_cell_sums`); only the
+    respondents need the answers themselves.
     """
     r = ratings(data)
     keys = list(keys)
-    chosen = isin(r.cells["block"], blocks)[r.cell]
-    if valid_only:
-        chosen &= ~np.isnan(r.value)
+    chosen_cells = np.flatnonzero(isin(r.cells["block"], blocks))
     key_of_cell, table = group_ids(r.cells, keys)
-    key, group, value = key_of_cell[r.cell[chosen]], r.group[chosen], r.value[chosen]
+    sums = np.zeros((len(table), len(r.groups), len(_SUMS)))
+    np.add.at(sums, key_of_cell[chosen_cells], _cell_sums(data)[1 if valid_only else 0][chosen_cells])
     n_groups = len(r.groups)
+    splits = [(sums.reshape(-1, len(_SUMS)), None)] if by_group else []
+    if respondents:
+        chosen = isin(r.cells["block"], blocks)[r.cell] & ~np.isnan(r.value)
+        key = key_of_cell[r.cell[chosen]]
+        per_key_group = _distinct(key * n_groups + r.group[chosen], len(table) * n_groups, r.respondent[chosen])
+        per_key = _distinct(key, len(table), r.respondent[chosen])
     parts = []
-    splits = [(key * n_groups + group, len(table) * n_groups, None)] if by_group else []
-    for ids, count, label in [*splits, (key, len(table), TOTAL)]:
-        figures = _figures(ids, count, value, r.dont_know[chosen], sd=sd)
+    for figures, label in [*splits, (sums.sum(axis=1), TOTAL)]:
+        frame = pd.DataFrame(figures, columns=_SUMS)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = frame["sum"] / frame["n"]
+            # Exact for whole ratings (sums of whole numbers below 2**53); fractions are redone below.
+            variance = (frame["n"] * frame["sum_sq"] - frame["sum"] ** 2) / (frame["n"] * (frame["n"] - 1))
+        frame = frame.drop(columns=["sum", "sum_sq"]).astype(np.int64).assign(mean=mean)
+        if sd:
+            frame["sd"] = np.sqrt(variance.clip(lower=0)).where(frame["n"] > 1)
         if respondents:
-            figures["respondents"] = _distinct(ids, count, r.respondent[chosen], ~np.isnan(value))
-        figures = pd.DataFrame(figures)
+            frame["respondents"] = per_key_group if label is None else per_key
+        count = len(frame)
         if label is None:
-            figures = figures.assign(key=np.arange(count) // n_groups, group=r.groups[np.arange(count) % n_groups])
+            frame = frame.assign(key=np.arange(count) // n_groups, group=r.groups[np.arange(count) % n_groups])
         else:
-            figures = figures.assign(key=np.arange(count), group=label)
-        parts.append(figures.loc[figures.pop("rows") > 0])
+            frame = frame.assign(key=np.arange(count), group=label)
+        parts.append(frame.loc[frame.pop("rows") > 0])
     out = pd.concat(parts, ignore_index=True)
     out = pd.concat([plain_frame(table).iloc[out.pop("key")].reset_index(drop=True), out], axis=1)
-    if not r.whole and len(out):  # pandas' own means, which depend on the order of adding fractions
+    if not r.whole and len(out):  # pandas' own means (and sds), which depend on the order of adding fractions
         rows = likert_rows(data, blocks, valid_only=valid_only, columns=[*keys, "group", "value"])
-        named = {"mean": ("value", "mean")}
+        named = {"mean": ("value", "mean")} | ({"sd": ("value", "std")} if sd else {})
         means = (aggregate(rows, [*keys, "group"], **named) if by_group
                  else plain_frame(grouped(rows.assign(group=TOTAL), [*keys, "group"], **named)))
-        out = out.drop(columns="mean").merge(means, on=[*keys, "group"], how="left", validate="one_to_one")
+        out = out.drop(columns=list(named)).merge(means, on=[*keys, "group"], how="left", validate="one_to_one")
     return out
 
 
-def _figures(ids: np.ndarray, count: int, value: np.ndarray, dont_know: np.ndarray, sd: bool) -> dict:
-    """Counts, sums and the like of the answers numbered ids (0 .. count - 1)."""
-    valid = ~np.isnan(value)
-
-    def counted(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(ids[mask], minlength=count)
-
-    figures = {"rows": np.bincount(ids, minlength=count), "n": counted(valid), "dont_know": counted(dont_know)}
-    figures |= {level: counted(value == v) for v, level in enumerate(LEVELS, start=1)}
-    figures["favourable"] = counted(value >= 4)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        figures["mean"] = np.bincount(ids[valid], weights=value[valid], minlength=count) / figures["n"]
-    if sd:  # Welford's algorithm in row order, as pandas runs it
-        by = pd.Categorical.from_codes(ids[valid], categories=pd.RangeIndex(count))
-        figures["sd"] = pd.Series(value[valid]).groupby(by, observed=False).std().to_numpy()
-    return figures
-
-
-def _distinct(ids: np.ndarray, count: int, respondent: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """How many respondents gave a valid rating among the answers of each number."""
-    pairs = pd.unique(ids[valid].astype(np.int64) * (int(respondent.max(initial=0)) + 1) + respondent[valid])
-    return np.bincount(pairs // (int(respondent.max(initial=0)) + 1), minlength=count)
+def _distinct(ids: np.ndarray, count: int, respondent: np.ndarray) -> np.ndarray:
+    """How many distinct respondents the answers of each number (0 .. count - 1) have."""
+    width = int(respondent.max(initial=0)) + 1
+    pairs = pd.unique(ids.astype(np.int64) * width + respondent)
+    return np.bincount(pairs // width, minlength=count)
 
 
 def per_respondent(data: Prepared, block: str) -> pd.DataFrame:

@@ -8,7 +8,9 @@ four 1-5 ratings, so ties are common and samples are small (an office of 10-30 p
   resamples; scipy enumerates every split instead when there are fewer), which stays valid with ties
   where the exact table does not;
 * otherwise the normal approximation with tie and continuity correction (scipy ``"asymptotic"``), which
-  is accurate at those sizes.
+  is accurate at those sizes. It is computed here, by scipy's formula (the tests check it against scipy),
+  because importing scipy.stats takes about a second, which every results page of a large campaign would
+  otherwise pay in a fresh worker; scipy is imported for the small samples only.
 
 Bootstrap intervals resample the values with replacement. Drawing n indices per resample costs n x n_boot,
 which is too much for a campaign of many thousands; above `RESAMPLE_MAX` draws, a resample is drawn as the
@@ -23,7 +25,6 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats as _st
 
 from .errors import AnalysisError
 
@@ -154,16 +155,27 @@ def mann_whitney(x: Sequence[float], y: Sequence[float], seed: int = 0) -> dict:
     if a.size == 0 or b.size == 0:
         raise AnalysisError("Mann-Whitney needs two non-empty samples")
     both = np.concatenate([a, b])
-    ties = np.unique(both).size < both.size
-    if not ties and max(a.size, b.size) <= EXACT_MAX_N:
-        method, how = "exact", "exact"
-    elif ties and both.size <= PERMUTATION_MAX_TOTAL:
-        method = "permutation"
-        how = _st.PermutationMethod(n_resamples=PERMUTATION_RESAMPLES, rng=np.random.default_rng(seed))
-    else:
-        method, how = "asymptotic", "asymptotic"
-    res = _st.mannwhitneyu(a, b, alternative="two-sided", method=how)
-    return {"u": float(res.statistic), "p": min(1.0, float(res.pvalue)), "method": method}
+    values, rank_of, ties = np.unique(both, return_inverse=True, return_counts=True)
+    tied = values.size < both.size
+    if (not tied and max(a.size, b.size) <= EXACT_MAX_N) or (tied and both.size <= PERMUTATION_MAX_TOTAL):
+        from scipy import stats as _st  # small samples only (see the module)
+
+        if tied:
+            method = "permutation"
+            how = _st.PermutationMethod(n_resamples=PERMUTATION_RESAMPLES, rng=np.random.default_rng(seed))
+        else:
+            method = how = "exact"
+        res = _st.mannwhitneyu(a, b, alternative="two-sided", method=how)
+        return {"u": float(res.statistic), "p": min(1.0, float(res.pvalue)), "method": method}
+    # The normal approximation with tie and continuity correction (scipy's "asymptotic", two-sided).
+    n1, n2, n = a.size, b.size, both.size
+    mid_ranks = np.cumsum(ties) - (ties - 1) / 2
+    u = float(mid_ranks[rank_of[:n1]].sum() - n1 * (n1 + 1) / 2)
+    tie_term = float((ties.astype(float) ** 3 - ties).sum())
+    sd = math.sqrt(n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1))))
+    z = (max(u, n1 * n2 - u) - n1 * n2 / 2 - 0.5) / sd if sd > 0 else math.nan
+    p = min(1.0, max(0.0, math.erfc(z / math.sqrt(2)))) if sd > 0 else 1.0
+    return {"u": u, "p": p, "method": "asymptotic"}
 
 
 def cell_rng(seed: int, *key: object) -> np.random.Generator:

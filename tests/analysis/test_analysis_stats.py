@@ -108,6 +108,31 @@ def test_mann_whitney_matches_scipy_for_each_method():
         mann_whitney([], [1.0])
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_asymptotic_mann_whitney_is_scipys(seed):
+    """The normal approximation is computed without scipy (see analysis.stats): it must be scipy's to the digit."""
+    rng = np.random.default_rng(seed)
+    n1, n2 = rng.integers(31, 3000, size=2)
+    samples = [  # ratings (many ties), respondent means (fewer ties), continuous (no ties), one-sided shifts
+        (rng.integers(1, 6, n1).astype(float), rng.integers(1, 6, n2).astype(float)),
+        (rng.integers(3, 16, n1) / 3, rng.integers(5, 16, n2) / 3),
+        (rng.normal(0, 1, n1), rng.normal(0.1 * seed, 1, n2)),
+        (rng.integers(4, 6, n1).astype(float), rng.integers(1, 3, n2).astype(float)),
+    ]
+    for x, y in samples:
+        ours = mann_whitney(x, y)
+        theirs = stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic")
+        assert ours["method"] == "asymptotic"
+        assert ours["u"] == approx(float(theirs.statistic), rel=1e-12)
+        assert ours["p"] == approx(min(1.0, float(theirs.pvalue)), rel=1e-9, abs=1e-300)
+
+
+def test_asymptotic_mann_whitney_of_identical_samples_is_one():
+    same = np.full(70, 3.0)
+    assert mann_whitney(same, same) == {"u": 70 * 70 / 2, "p": 1.0, "method": "asymptotic"}
+    assert stats.mannwhitneyu(same, same, method="asymptotic").pvalue == approx(1.0)
+
+
 def test_bootstrap_mean_ci_properties():
     values = [1.0, 2.0, 2.0, 3.0, 5.0, 4.0, 2.0, 3.0]
     low, high = bootstrap_mean_ci(values, cell_rng(0, "x"), 4000)
