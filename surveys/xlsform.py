@@ -18,8 +18,6 @@ from datetime import date, datetime, time
 from pathlib import PurePath
 from typing import Any
 
-from openpyxl import load_workbook
-
 from surveys.loader import LOCALE_RE, SurveyDefinitionError, from_dict
 from surveys.schema import LIKERT_CODES, Survey
 
@@ -166,6 +164,8 @@ class _Converter:
         if len(members) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
             self.problems.append("is too large once unpacked to be a survey form")
             return None
+        from openpyxl import load_workbook  # imported when first needed (it takes a third of a second)
+
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
         except Exception:  # openpyxl raises many kinds of error for a malformed package

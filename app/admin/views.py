@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from analysis import FilterRefused
-from analysis.charts import CAPTIONS, CHARTS, TITLES
 from app.admin import bp
 from app.admin.forms import ActionForm, LoginForm, weak_point_choices
 from app.extensions import db, limiter, login_manager
@@ -26,7 +25,7 @@ from app.services import ledger
 from app.services.accounts import authenticate
 from app.services.campaigns import get_campaign, list_campaigns, public_url, today
 from app.services.export import responses_csv
-from app.services.results import campaign_results, comparison
+from app.services.results import campaign_results, chart_list, comparison
 
 PUBLIC_ENDPOINTS = {"admin.login"}
 
@@ -111,7 +110,7 @@ def campaign(slug: str):
         url=public_url(campaign),
         results=results,
         data=results.json(),
-        charts=[{"name": name, "title": TITLES[name][lang], "caption": CAPTIONS[name][lang]} for name in CHARTS],
+        charts=chart_list(lang),
     )
 
 

@@ -11,20 +11,19 @@ import base64
 import io
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import matplotlib
 import numpy as np
 import segno
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.lines import Line2D
 
-from analysis.fonts import chart_rc, font_properties
 from app.models import Campaign
 from app.services import audit
 from app.services.campaigns import public_url
 from app.services.codes import generate_codes, pretty
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Error correction of every QR code: Q restores up to 25% damage (a fold, a smudge, a staple).
 ERROR = "q"
@@ -195,6 +194,13 @@ MARGIN = 0.09  # of the page width, left and right
 
 def poster_figure(poster: Poster) -> Figure:
     """Return the A4 poster as a Figure: black on white, the QR code drawn module by module."""
+    import matplotlib  # imported when first needed (it takes a second to import)
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.lines import Line2D
+
+    from analysis.fonts import chart_rc, font_properties
+
     text_pt = PAGE_PT[0] * (1 - 2 * MARGIN)
 
     def columns(size: float) -> int:

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis import build_report, build_wave_report, check_filter, load_responses, reported_groups, results_json
-from analysis.charts import CHARTS, draw, enps_by_wave, item_labels
-from analysis.pdf import write_report_pdf
 from app.extensions import db
 from app.models import Campaign, Response, SurveyVersion
 from app.services.surveys import definition
@@ -37,11 +35,24 @@ class Results:
                             n_responses=self.n_responses, waves=self.waves)
 
 
+# matplotlib (analysis.charts, analysis.pdf) and scipy are imported when first needed: importing them takes
+# seconds, which every `flask` command and every worker start would otherwise pay.
 _cache: OrderedDict[tuple, Results] = OrderedDict()
 _lock = threading.Lock()
 # matplotlib's rc_context changes process-wide state while a chart is built: one drawing at a time.
 _draw_lock = threading.Lock()
 CHART_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def warm_up() -> None:
+    """Import and set up, once per server, what computing and drawing results needs: matplotlib with the charts'
+    font, scipy.stats and jieba's dictionary (seconds in all; `gunicorn.conf.py` calls this before forking)."""
+    import scipy.stats  # noqa: F401
+
+    import analysis.charts  # noqa: F401
+    from analysis.themes import tokenize
+
+    tokenize("办公室")
 
 
 def response_count(campaign: Campaign) -> int:
@@ -98,6 +109,8 @@ def _compute(campaign: Campaign, waves: list[Campaign], n_responses: int, group:
     if earlier and len(answers):
         frames = [load_responses(conn, slug_id[r.campaign_slug], r.survey)[0] for r in earlier]
         wave_report = dict(build_wave_report([*frames, answers], k=k))
+        from analysis.charts import enps_by_wave
+
         wave_report["enps"] = enps_by_wave([*(r.report for r in earlier), report])
     return Results(campaign.slug, campaign.name, survey, n_responses, report, wave_report, group)
 
@@ -112,8 +125,17 @@ def _only(answers, comments, group: str, k: int):
     return answers[answers["group"].isin(chosen)], comments[comments["group"].isin(chosen)]
 
 
+def chart_list(locale: str) -> list[dict[str, str]]:
+    """The charts of the results page in order: name, title and caption in the language."""
+    from analysis.charts import CAPTIONS, CHARTS, TITLES
+
+    return [{"name": name, "title": TITLES[name][locale], "caption": CAPTIONS[name][locale]} for name in CHARTS]
+
+
 def chart(results: Results, name: str, fmt: str, locale: str) -> bytes:
     """Return one chart as PNG or SVG bytes, drawn once per results and language."""
+    from analysis.charts import CHARTS, draw, item_labels
+
     if name not in CHARTS or fmt not in CHART_FORMATS:
         raise KeyError(name)
     key = ("chart", name, fmt, locale)
@@ -128,6 +150,9 @@ def chart(results: Results, name: str, fmt: str, locale: str) -> bytes:
 
 def report_pdf(results: Results, locale: str) -> bytes:
     """Return the multi-page PDF report, built once per results and language."""
+    from analysis.charts import item_labels
+    from analysis.pdf import write_report_pdf
+
     key = ("pdf", locale)
     if key not in results.rendered:
         buffer = io.BytesIO()
