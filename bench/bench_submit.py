@@ -27,13 +27,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import os
-import platform
 import random
 import secrets
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,20 +38,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.common import machine, measured, write_section
 from tests import live
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BENCH_DATABASE = "officepulse_bench"
 SECTION = "## Submission"
 GOAL_RATIO, GOAL_P99_MS, GOAL_CLIENTS = 0.5, 500, 50
-MEASURE = (
-    "import json, resource, subprocess, sys, time\n"
-    "t = time.perf_counter()\n"
-    "rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
-    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "print(json.dumps({'seconds': time.perf_counter() - t, 'rc': rc, 'maxrss_kb': usage.ru_maxrss,"
-    " 'cpu_seconds': usage.ru_utime + usage.ru_stime}))\n"
-)
 
 
 @dataclass
@@ -160,16 +149,6 @@ def floor(base: str, slug: str, pool: list[dict]):
     return target
 
 
-def measured(server: live.LiveServer, *args: str) -> dict:
-    """Run ``flask --app wsgi ARGS`` in a wrapper process; return its wall time and peak RSS."""
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(live.BIN / "flask"), "--app", "wsgi", *args],
-                          cwd=live.ROOT, env=server.env, capture_output=True, text=True, check=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    if result["rc"] != 0:
-        raise RuntimeError(f"flask {' '.join(args)} exited with {result['rc']}: {done.stderr[-2000:]}")
-    return result
-
-
 def export_benchmark(server: live.LiveServer, n: int, workdir: Path) -> dict:
     slug = live.open_campaign(server.database_url, "export benchmark", survey_key="bench-export")
     print(f"  filling {n} responses (demo-data)...", flush=True)
@@ -236,17 +215,6 @@ def total_cpu_ms(run: Run) -> float:
 
 def mean_cpu_ms(runs: list[Run], attribute: str) -> float:
     return 1000 * sum(getattr(r, attribute) for r in runs) / sum(r.submissions for r in runs)
-
-
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), 0)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=live.ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    return {"cores": os.cpu_count(), "cpu": cpu, "mem_gb": mem / 2**20, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "load": os.getloadavg(), "commit": commit or "?"}
 
 
 def postgres_version(url: str) -> str:
@@ -389,22 +357,6 @@ probability is about 1e-5, while any order that leaks arrival (sequential ids, i
 PostgreSQL stores rows in its heap in insertion order, so only the exported order is tested there."""
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the Submission section of ``path`` (up to the next level-2 heading), or append it."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        kept_after = lines[end:]
-        new = "\n".join(lines[:start] + section.rstrip("\n").splitlines() + ([""] + kept_after if kept_after else []))
-        new = new.rstrip("\n") + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new)
-
-
 def postgres_reachable(url: str) -> bool:
     try:
         postgres_version(url)
@@ -443,7 +395,7 @@ def main(argv: list[str] | None = None) -> None:
             url = stack.enter_context(live.postgres_database(args.postgres, BENCH_DATABASE))
             results.append(bench_backend("PostgreSQL", url, args, workdir / "postgres", database=BENCH_DATABASE))
     section = render(results, info, args, started, time.monotonic() - t0)
-    write_section(args.output, section)
+    write_section(args.output, SECTION, section)
     print(f"Wrote the {SECTION.lstrip('# ')} section of {args.output}")
 
 
