@@ -54,8 +54,10 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 screenshots: $(VENV)/.installed-dev translations browser-deps
 	SCREENSHOTS=1 $(PY) -m pytest -q tests/browser
 
-# Submission benchmark against gunicorn, SQLite and PostgreSQL (about 20 min); writes docs/benchmarks.md.
+# Benchmarks (about 30 min), written to docs/benchmarks.md: the analysis of 100,000 responses against plain pandas,
+# the charts and the results page; submissions against gunicorn on SQLite and PostgreSQL, with the export.
 bench: $(VENV)/.installed-dev translations
+	$(PY) -m bench.bench_analysis
 	$(PY) -m bench.bench_submit
 
 clean:
