@@ -118,7 +118,8 @@ class LiveServer:
             "OFFICEPULSE_MIN_FILL_SECONDS": "0", "OFFICEPULSE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "PYTHONDONTWRITEBYTECODE": "1",
         })
-        env.pop("WEB_CONCURRENCY", None)
+        for name in ("WEB_CONCURRENCY", "REDIS_URL", "PUBLIC_BASE_URL"):  # the caller's, not this server's
+            env.pop(name, None)
         if workers is not None:
             env["WEB_CONCURRENCY"] = str(workers)
         env.update(extra_env or {})
