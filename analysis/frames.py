@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._grouping import codes, has_repeats
+from ._grouping import codes, has_repeats, isin
 from .errors import AnalysisError
 from .labels import TOTAL
 
@@ -231,10 +231,10 @@ def validate_answers(answers: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ANSWER_COLUMNS if c not in answers.columns]
     if missing:
         raise AnalysisError(f"answers frame lacks columns {missing}")
-    out = answers.loc[:, list(ANSWER_COLUMNS)].copy()
+    out = answers.loc[:, list(ANSWER_COLUMNS)]  # pandas copies on write: the caller's frame never changes
     for column in TEXT_COLUMNS:
         out[column] = _sorted_categorical(out[column])
-    if (out["group"] == TOTAL).any():
+    if isin(out["group"], [TOTAL]).any():
         raise AnalysisError(f"no respondent group may be called {TOTAL!r}: it labels pooled rows")
     if out["group"].isna().any() or out["response_id"].isna().any():
         raise AnalysisError("every answer needs a response_id and a group")
@@ -254,14 +254,14 @@ def validate_answers(answers: pd.DataFrame) -> pd.DataFrame:
     group_of[respondent] = group  # one of each respondent's groups: any other differs from it
     if (group_of[respondent] != group).any():
         raise AnalysisError("a response belongs to two groups")
-    out["dont_know"] = out["dont_know"].fillna(False).astype(bool)
-    out.loc[out["dont_know"], "value"] = np.nan
+    dont_know = out["dont_know"].fillna(False).astype(bool).to_numpy()
+    value = np.where(dont_know, np.nan, out["value"].to_numpy())
     for qtype, (low, high) in _RANGES.items():
-        values = out.loc[out["qtype"] == qtype, "value"].dropna()
-        wrong = values[(values < low) | (values > high)]
+        values = value[isin(out["qtype"], [qtype])]
+        wrong = values[(values < low) | (values > high)]  # NaN is neither
         if len(wrong):
-            raise AnalysisError(f"{qtype} value {wrong.iloc[0]} outside {low:g}-{high:g}")
-    return out
+            raise AnalysisError(f"{qtype} value {float(wrong[0])} outside {low:g}-{high:g}")
+    return out.assign(dont_know=dont_know, value=value)
 
 
 def validate_comments(comments: pd.DataFrame) -> pd.DataFrame:
