@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis import build_report, build_wave_report, check_filter, load_responses, reported_groups, results_json
+from analysis.themes import prepare_segmenter
 from app.extensions import db
 from app.models import Campaign, Response, SurveyVersion
 from app.services.surveys import definition
@@ -50,9 +51,9 @@ def warm_up() -> None:
     import scipy.stats  # noqa: F401
 
     import analysis.charts  # noqa: F401
-    from analysis.themes import tokenize
+    from analysis.themes import prepare_segmenter
 
-    tokenize("办公室")
+    prepare_segmenter()
 
 
 def response_count(campaign: Campaign) -> int:
@@ -97,6 +98,8 @@ def _compute(campaign: Campaign, waves: list[Campaign], n_responses: int, group:
     survey = definition(campaign.survey_version)
     k = campaign.min_group_size
     conn = db.session.connection()
+    # jieba's dictionary loads (holding the GIL) while the database reads the answers (releasing it).
+    threading.Thread(target=prepare_segmenter, daemon=True).start()
     answers, comments = load_responses(conn, campaign.id, survey)
     wave_report = None
     slug_id = {c.slug: c.id for c in waves}
