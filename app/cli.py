@@ -12,7 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 
-from app.services import accounts, audit, campaigns, codes, export
+from app.services import accounts, audit, campaigns, codes, export, storage
 from app.services.responses import store_responses
 from app.services.results import campaign_results, report_pdf
 from app.services.surveys import definition, import_survey
@@ -21,7 +21,7 @@ from surveys.answers import validate
 from surveys.synthetic import synthetic_answers
 
 survey_cli = AppGroup("survey", help="Check and import survey definitions.")
-campaign_cli = AppGroup("campaign", help="Open, list and close campaigns.")
+campaign_cli = AppGroup("campaign", help="Open, list, close campaigns and scramble their storage order.")
 DEMO_SURVEY = "office-service-quality"
 
 
@@ -111,9 +111,56 @@ def campaign_close(slug: str) -> None:
     campaign = campaigns.get_campaign(slug)
     if campaign is None:
         fail(f"no campaign '{slug}'")
-    campaigns.close_campaign(campaign)
+    scrambled = campaigns.close_campaign(campaign)
     audit.record("campaign.close", slug, username="cli")
     click.echo(f"Closed campaign '{campaign.name}' ({slug})")
+    if scrambled is not None and scrambled.error:
+        click.echo(f"Warning: storage order not scrambled ({scrambled.error}); "
+                   f"run: flask --app wsgi campaign scramble {slug}", err=True)
+    elif scrambled is not None and scrambled.done:
+        click.echo(_scrambled_line(scrambled))
+
+
+@campaign_cli.command("scramble")
+@click.argument("slug", required=False)
+@click.option("--all", "everything", is_flag=True, help="Rewrite the rows of every campaign, open or closed.")
+def campaign_scramble(slug: str | None, everything: bool) -> None:
+    """PostgreSQL: store responses in random-key order, hiding their arrival order (run nightly from cron).
+
+    Without SLUG: every campaign with answers stored since its last scramble (open campaigns, mostly).
+    The response tables are locked meanwhile (submissions wait); a no-op on SQLite.
+    """
+    if slug and everything:
+        fail("give a SLUG or --all, not both")
+    if not storage.supported():
+        click.echo(f"Nothing to do: {storage.backend()} stores the response tables in the order of their "
+                   "random keys (WITHOUT ROWID).")
+        return
+    if everything:
+        chosen = None
+    elif slug:
+        campaign = campaigns.get_campaign(slug)
+        if campaign is None:
+            fail(f"no campaign '{slug}'")
+        chosen = [campaign]
+    else:
+        chosen = storage.pending_campaigns()
+        if not chosen:
+            click.echo("Nothing to do: no campaign has answers stored since it was last scrambled.")
+            return
+    try:
+        result = storage.scramble(chosen)
+    except storage.StorageError as exc:
+        fail(exc)
+    click.echo(_scrambled_line(result))
+
+
+def _scrambled_line(result) -> str:
+    which = "every campaign" if result.campaigns is None else f"{result.campaigns} campaign(s)"
+    rows = ", ".join(f"{n:,} {name}" for name, n in result.rows.items())
+    return (f"Scrambled the storage order of {which}: rewrote {rows} rows in {result.rewrite:.1f} s; "
+            f"reordered with the tables locked for {result.locked:.1f} s (after {result.lock_wait:.1f} s waiting "
+            f"for the lock); vacuum {result.vacuum:.1f} s")
 
 
 codes_cli = AppGroup("codes", help="One-time participation codes.")

@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import Campaign, Response, Survey, SurveyVersion, utcnow
+from app.services import storage
 from app.services.surveys import definition, latest_version
 
 MIN_K = 3
@@ -118,10 +120,24 @@ def get_campaign(slug: str) -> Campaign | None:
     return db.session.execute(db.select(Campaign).filter_by(slug=slug)).scalar_one_or_none()
 
 
-def close_campaign(campaign: Campaign) -> None:
-    if campaign.closed_at is None:
-        campaign.closed_at = utcnow()
-        db.session.commit()
+def close_campaign(campaign: Campaign) -> storage.ScrambleResult | None:
+    """Stop taking answers, then scramble the campaign's storage order (PostgreSQL; see app.services.storage).
+
+    Returns None if the campaign was closed already. The closing stands even if the scramble fails (the
+    tables stayed locked by others, or the database refused): the failure is logged and returned in the
+    result's ``error``, and the nightly ``flask campaign scramble`` finds the campaign still pending.
+    """
+    if campaign.closed_at is not None:
+        return None
+    slug = campaign.slug
+    campaign.closed_at = utcnow()
+    db.session.commit()
+    try:
+        return storage.scramble([campaign])
+    except (storage.StorageError, SQLAlchemyError) as exc:
+        db.session.rollback()
+        current_app.logger.warning("campaign %s closed, storage order not scrambled: %s", slug, exc)
+        return storage.ScrambleResult(storage.backend(), campaigns=1, error=str(exc))
 
 
 def reopen_campaign(campaign: Campaign, closes_on: date | None) -> None:
