@@ -267,3 +267,89 @@ def test_open_link_soft_guard(app, client, campaign):
     assert 'name="sid"' in client.get(f"/s/{campaign}?again=1").get_data(as_text=True)
     fresh = app.test_client()
     assert 'name="sid"' in fresh.get(f"/s/{campaign}").get_data(as_text=True)
+
+
+def questions_of(html: str) -> str:
+    """Return the question markup of a form page (every section of the form, in order)."""
+    return re.search(r'<section class="section".*</section>', html, re.S).group(0)
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """Record each rendering of the question markup from its template: (locale, offered groups, blank?)."""
+    from app.survey import questions
+
+    calls = []
+
+    def render(survey, locale, groups_offered, answers, errors):
+        calls.append((locale, groups_offered, not answers and not errors))
+        return real(survey, locale, groups_offered, answers, errors)
+
+    real = questions._render
+    monkeypatch.setattr(questions, "_render", render)
+    return calls
+
+
+def test_blank_form_questions_are_rendered_once_but_tokens_every_time(app, campaign, renders):
+    first, second = (app.test_client().get(f"/s/{campaign}").get_data(as_text=True) for _ in range(2))
+    assert renders == [("zh", None, True)]
+    assert questions_of(first) == questions_of(second)
+    tokens = [hidden_fields(html) for html in (first, second)]
+    for name in ("csrf_token", "sid", "started"):
+        assert tokens[0][name] != tokens[1][name], name
+    english = app.test_client().get(f"/s/{campaign}?lang=en").get_data(as_text=True)
+    assert len(renders) == 2 and questions_of(english) != questions_of(first) and "How it is now" in english
+    assert '<a href="/s/' in english and "?lang=zh" in english  # the language switch is per request
+
+
+def test_cached_questions_follow_the_campaign_and_the_survey_version(app, client, campaign, renders):
+    from app.services import campaigns
+    from app.services.surveys import import_survey
+    from tests.conftest import OSQ
+
+    assert 'name="group" value="departments"' in client.get(f"/s/{campaign}").get_data(as_text=True)
+    with app.app_context():
+        campaigns.update_campaign(get_campaign(campaign), 0, groups=["office", "grassroots"])
+    html = client.get(f"/s/{campaign}").get_data(as_text=True)
+    assert 'name="group" value="departments"' not in html and 'name="group" value="grassroots"' in html
+    changed = OSQ.read_text(encoding="utf-8").replace("您属于以下哪一类人员？", "您属于哪一类人员（新版）？")
+    with app.app_context():
+        import_survey(changed)
+        newer = campaigns.open_campaign("office-service-quality", "新版活动").slug
+    assert "（新版）" in client.get(f"/s/{newer}").get_data(as_text=True)
+    assert "（新版）" not in client.get(f"/s/{campaign}").get_data(as_text=True)
+    assert len(renders) == 3
+
+
+def test_answers_and_errors_are_never_cached(app, client, campaign, renders):
+    survey = survey_of(app, campaign)
+    blank = client.get(f"/s/{campaign}").get_data(as_text=True)
+    answers = full_answers(survey, "office")
+    del answers["service_p2"]
+    answers["suggestion"] = ["只属于这位同事的意见"]
+    again = submit(client, campaign, answers)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 422 and 'id="err-service_p2"' in html and "只属于这位同事的意见" in html
+    assert re.search(r'name="goals_p1" value="\d" checked', html)
+    other = app.test_client().get(f"/s/{campaign}").get_data(as_text=True)
+    assert questions_of(other) == questions_of(blank)
+    assert " checked" not in other and "只属于这位同事的意见" not in other and "err-" not in other
+    assert renders == [("zh", None, True), ("zh", None, False)]  # the re-render was neither cached nor served
+
+
+def test_question_cache_is_bounded_and_keyed_by_the_survey_object(app, campaign):
+    import copy
+
+    from markupsafe import Markup
+
+    from app.survey.questions import QuestionCache
+
+    survey = survey_of(app, campaign)
+    twin = copy.copy(survey)  # equal, but another object: as if parsed from another database
+    cache = QuestionCache(max_entries=2)
+    for locale in ("zh", "en", "fr"):
+        cache.put(survey, (locale,), Markup(locale))
+    assert len(cache) == 2 and cache.get(survey, ("zh",)) is None and cache.get(survey, ("fr",)) == "fr"
+    assert cache.get(twin, ("fr",)) is None
+    cache.clear()
+    assert len(cache) == 0

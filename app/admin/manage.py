@@ -24,6 +24,7 @@ from app.services.campaigns import (
 from app.services.results import response_count
 from app.services.surveys import definition, import_survey, latest_version, list_surveys, parse_upload
 from app.survey.forms import ResponseForm
+from app.survey.questions import questions
 from surveys import SurveyDefinitionError
 
 
@@ -157,8 +158,10 @@ def _preview(survey):
     meta.start()
     stand_in = SimpleNamespace(slug="preview", min_group_size=5, collection_mode="open", groups_offered=None,
                                closes_on=None)
-    return render_template("survey/form.html", campaign=stand_in, survey=survey, meta=meta, answers={}, errors={},
-                           notice=None, preview=True, locale=survey.locale(str(get_locale())))
+    locale = survey.locale(str(get_locale()))
+    # Not cached: an uploaded survey is previewed once and never stored.
+    return render_template("survey/form.html", campaign=stand_in, survey=survey, meta=meta, errors={}, notice=None,
+                           preview=True, locale=locale, questions=questions(survey, locale, None, cache=False))
 
 
 @bp.get("/audit")

@@ -81,16 +81,20 @@ def store_responses(
     # End any read transaction first: in SQLite a read snapshot cannot always be upgraded to a write, while
     # a transaction begun IMMEDIATE waits (busy_timeout) for the write lock instead of failing.
     session.rollback()
-    session.connection(execution_options={"sqlite_immediate": True})
+    # Plain Core inserts on the session's connection: the rows are complete dicts, and the ORM's bulk-insert
+    # bookkeeping would only cost CPU on every submission.
+    connection = session.connection(execution_options={"sqlite_immediate": True})
     if token is not None:
-        session.execute(insert(SubmissionToken).values(token=token, campaign_id=campaign_id))
+        connection.execute(insert(SubmissionToken.__table__).values(token=token, campaign_id=campaign_id))
     if code is not None and not codes.consume(campaign_id, code):
         raise CodeRejected
     for model, rows in ((Response, responses), (Answer, answers), (Comment, comments)):
         if rows:
-            session.execute(insert(model), rows)
+            connection.execute(insert(model.__table__), rows)
     if receipt_hash is not None:
-        session.execute(insert(Receipt).values(receipt_hash=receipt_hash, response_id=responses[0]["id"]))
+        connection.execute(
+            insert(Receipt.__table__).values(receipt_hash=receipt_hash, response_id=responses[0]["id"])
+        )
     session.commit()
     return len(responses)
 

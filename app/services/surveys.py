@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import yaml
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.models import Campaign, SurveyVersion
 from app.models import Survey as SurveyRow
-from app.models import SurveyVersion
 from surveys import Survey, SurveyDefinitionError, loads
 from surveys.xlsform import to_definition
 
@@ -73,6 +74,14 @@ def latest_version(key: str) -> SurveyVersion | None:
 def definition(version: SurveyVersion) -> Survey:
     """Return the validated survey of a stored version (parsed once per process)."""
     return _parse(version.id, version.source)
+
+
+def campaign_with_definition(slug: str) -> tuple[Campaign, Survey] | None:
+    """Return the campaign ``slug`` and its validated survey, or None; one query, for the public form."""
+    campaign = db.session.execute(
+        db.select(Campaign).options(joinedload(Campaign.survey_version)).filter_by(slug=slug)
+    ).scalar_one_or_none()
+    return None if campaign is None else (campaign, definition(campaign.survey_version))
 
 
 @lru_cache(maxsize=64)

@@ -25,10 +25,12 @@ class ResponseForm(FlaskForm):
     """CSRF token, the per-render submission id, the render time (signed, never stored), the one-time code
     (code mode) and a honeypot field that people never see."""
 
-    sid = HiddenField(validators=[InputRequired(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
-    started = HiddenField(validators=[Optional(), Length(max=200)])
+    # Labels given, although never shown: a missing label is translated, which makes Flask-WTF read WTForms'
+    # message catalog from disk on every request.
+    sid = HiddenField("Sid", validators=[InputRequired(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
+    started = HiddenField("Started", validators=[Optional(), Length(max=200)])
     code = StringField(_l("Participation code"), validators=[Optional(), Length(max=40)])
-    website = StringField(validators=[Optional(), Length(max=500)])
+    website = StringField("Website", validators=[Optional(), Length(max=500)])
 
     def start(self) -> None:
         """Give a freshly rendered form its submission id and signed render time."""

@@ -18,12 +18,13 @@ from flask_babel import gettext as _
 
 from app.extensions import csrf
 from app.services import receipts
-from app.services.campaigns import get_campaign, today
+from app.services.campaigns import today
 from app.services.ledger import you_said_we_did
 from app.services.responses import Outcome, count_rejection, submit_response
-from app.services.surveys import definition
+from app.services.surveys import campaign_with_definition
 from app.survey.forms import ResponseForm
 from app.survey.guard import already_answered, remember_answered
+from app.survey.questions import questions
 from surveys.answers import validate
 
 bp = Blueprint("survey", __name__)
@@ -31,9 +32,10 @@ bp = Blueprint("survey", __name__)
 
 def load_open_campaign(slug: str):
     """Return the campaign and its survey, or abort: 404 unknown, 403 not yet open, 410 closed."""
-    campaign = get_campaign(slug)
-    if campaign is None:
+    found = campaign_with_definition(slug)
+    if found is None:
         abort(404)
+    campaign, survey = found
     status = campaign.status(today())
     if status != "open":
         if status == "closed":
@@ -41,11 +43,12 @@ def load_open_campaign(slug: str):
         else:
             code, message = 403, _("This survey is not open yet. It opens on %(date)s.", date=campaign.opens_on)
         abort(make_response(render_template("error.html", code=code, message=message), code))
-    return campaign, definition(campaign.survey_version)
+    return campaign, survey
 
 
 def render_form(campaign, survey, meta, answers, errors=None, notice=None, status=200):
     locale = survey.locale(str(get_locale()))
+    errors = errors or {}
     return render_template(
         "survey/form.html",
         campaign=campaign,
@@ -53,8 +56,8 @@ def render_form(campaign, survey, meta, answers, errors=None, notice=None, statu
         locale=locale,
         loop_closed=you_said_we_did(campaign, locale),
         meta=meta,
-        answers=answers,
-        errors=errors or {},
+        questions=questions(survey, locale, campaign.groups_offered, answers, errors),
+        errors=errors,
         notice=notice,
     ), status
 
@@ -87,7 +90,8 @@ def form(slug: str):
         count_rejection(campaign.id, "too_fast")
         meta.stamp()
         return render_form(campaign, survey, meta, answers, submission.errors, "too_fast", 422)
-    code = (meta.code.data or "").strip() if campaign.collection_mode == "codes" else None
+    mode = campaign.collection_mode  # read now: storing the response expires the campaign's attributes
+    code = (meta.code.data or "").strip() if mode == "codes" else None
     errors = dict(submission.errors)
     if code == "":
         errors["code"] = "required"
@@ -99,17 +103,17 @@ def form(slug: str):
     if receipt:
         session["receipt"] = receipt  # shown once on the thank-you page, never put in a URL
     response = redirect(url_for(".thanks", slug=slug), 303)
-    if campaign.collection_mode == "open":
+    if mode == "open":
         remember_answered(response, slug)
     return response
 
 
 @bp.get("/s/<slug>/thanks")
 def thanks(slug: str):
-    campaign = get_campaign(slug)
-    if campaign is None:
+    found = campaign_with_definition(slug)
+    if found is None:
         abort(404)
-    survey = definition(campaign.survey_version)
+    campaign, survey = found
     return render_template("survey/thanks.html", campaign=campaign, survey=survey, receipt=session.pop("receipt", None),
                            locale=survey.locale(str(get_locale())))
 
