@@ -4,9 +4,12 @@ One load per database backend (SQLite file; PostgreSQL when TEST_DATABASE_URL is
 serves three promises at once: 2,000 submissions from 50 concurrent respondents, each with distinctive
 identifying headers, then (1) every acknowledged submission is stored exactly once with exactly its answers and
 no request failed, (2) none of the identifying values is anywhere in the database, the exports or the logs,
-(3) the stored and exported orders say nothing about the arrival order. Then: 20 identical POSTs in parallel
-store one response, and kill -9 of a worker and then of the whole server in the middle of a load loses no
-acknowledged submission. The tests assert counts, never speeds: the cores are shared.
+(3) the stored and exported orders say nothing about the arrival order (on PostgreSQL, whose heap keeps rows in
+insertion order and stamps each with its transaction's id, once the operator's nightly
+``flask --app wsgi campaign scramble SLUG`` has run; before it, the test checks that it does see the leak).
+Then: 20 identical POSTs in parallel store one response, and kill -9 of a worker and then of the whole server in
+the middle of a load loses no acknowledged submission. The tests assert counts, never speeds: the cores are
+shared.
 """
 
 from __future__ import annotations
@@ -193,6 +196,24 @@ def raw_database(server: live.LiveServer) -> bytes:
         engine.dispose()
 
 
+def postgres_storage(server: live.LiveServer, slug: str) -> tuple[list[str], list[str], int]:
+    """The campaign's response ids in heap order (ctid) and in the order of their writing transactions (xmin,
+    oldest first; age() copes with wraparound), and how many distinct xmin they have."""
+    campaign = "campaign_id = (SELECT id FROM campaigns WHERE slug = :slug)"
+    engine = create_engine(server.database_url)
+    try:
+        with engine.connect() as conn:
+            heap = conn.execute(text(f"SELECT id FROM responses WHERE {campaign} ORDER BY ctid"),
+                                {"slug": slug}).scalars().all()
+            written = conn.execute(text(f"SELECT id FROM responses WHERE {campaign} ORDER BY age(xmin) DESC, id"),
+                                   {"slug": slug}).scalars().all()
+            writers = conn.execute(text(f"SELECT count(DISTINCT xmin::text) FROM responses WHERE {campaign}"),
+                                   {"slug": slug}).scalar_one()
+    finally:
+        engine.dispose()
+    return list(heap), list(written), writers
+
+
 def rank_correlation(arrival: list[int], order: list[int]) -> float:
     """Spearman's rho between the arrival order and ``order`` (both lists of the same fingerprints)."""
     assert sorted(arrival) == sorted(order)
@@ -231,7 +252,7 @@ def test_no_identifying_metadata_is_kept(server, load, tmp_path):
 
 
 def test_arrival_order_is_hidden(server, load, forms, tmp_path):
-    """|Spearman rho| between arrival and any stored or exported order is below 0.1.
+    """|Spearman rho| between arrival and the exported order, and the stored order, is below 0.1.
 
     The known order is the order in which the 2,000 submissions of the load were acknowledged, recorded by the
     client only; each stored response or exported row is mapped back to it by its answers' fingerprint. Why 2,000
@@ -239,21 +260,41 @@ def test_arrival_order_is_hidden(server, load, forms, tmp_path):
     |rho| > 0.1 happens by chance in about 16 % of runs, with 2,000 in about 1e-5 (4.5 standard deviations), so
     the assertion is not flaky, while an order that follows arrival (sequential ids, insertion order) gives
     |rho| close to 1. Concurrency does not blur that: 50 clients reorder neighbours, not the whole sequence.
+
+    Stored order: on SQLite the table's physical order (a ``WITHOUT ROWID`` table is stored in random-key
+    order). On PostgreSQL the heap keeps rows in insertion order and each row's ``xmin`` is the id of the
+    transaction that wrote it; the test first checks that both still follow arrival (|rho| > 0.5: the check
+    sees the leak), then runs ``flask --app wsgi campaign scramble SLUG`` as the nightly cron job does, and
+    asserts that the heap order (``ORDER BY ctid``) no longer does and that all responses share one ``xmin``.
     """
     arrival = load.acknowledged
     assert len(arrival) == LOAD_SUBMISSIONS
     orders = {}
     header, *rows = csv.reader(export_rows(server, load.slug, tmp_path / "export.csv"))
     orders["CSV export"] = [forms.fingerprint(dict(zip(header, row, strict=True))) for row in rows]
+    by_id = {rid: forms.fingerprint(answers) for rid, answers in stored(server, load.slug).items()}
     if server.backend == "sqlite":
         # The table's physical order: a full scan without the campaign index. The table is WITHOUT ROWID, so
-        # this is primary-key (random id) order. PostgreSQL keeps its heap in insertion order, whatever the
-        # ids, so there only the exports can hide the order (they are sorted by the random id).
+        # this is primary-key (random id) order.
         path = live.sqlite_files(server.database_url)[0]
         with closing(sqlite3.connect(path)) as conn:
             ids = [rid for rid, cid in conn.execute("SELECT id, campaign_id FROM responses NOT INDEXED")]
-        by_id = {rid: forms.fingerprint(answers) for rid, answers in stored(server, load.slug).items()}
         orders["table order"] = [by_id[rid] for rid in ids if rid in by_id]
+    else:
+        # As the load left it, the heap replays the arrival order and so do the transaction ids: this is the
+        # leak the scramble removes, and what the checks below must be able to see.
+        heap, written, _ = postgres_storage(server, load.slug)
+        leaks = {"heap order before the scramble": rank_correlation(arrival, [by_id[rid] for rid in heap]),
+                 "xmin order before the scramble": rank_correlation(arrival, [by_id[rid] for rid in written])}
+        assert all(rho > 0.5 for rho in leaks.values()), f"the leak is not visible: {leaks}"
+
+        output = cli(server, "campaign", "scramble", load.slug)  # the operator's nightly cron job
+        assert "Scrambled the storage order of 1 campaign(s)" in output, output
+        assert f"{LOAD_SUBMISSIONS:,} responses" in output, output
+
+        heap, _, writers = postgres_storage(server, load.slug)
+        assert writers == 1, f"the responses still carry {writers} distinct xmin after the scramble"
+        orders["heap order after the scramble"] = [by_id[rid] for rid in heap]
     for name, order in orders.items():
         rho = rank_correlation(arrival, order)
         assert abs(rho) < 0.1, f"{name} follows arrival order: rho = {rho:.3f}"
