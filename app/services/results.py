@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis import build_report, build_wave_report, check_filter, load_responses, reported_groups, results_json
-from analysis.themes import prepare_segmenter
 from app.extensions import db
 from app.models import Campaign, Response, SurveyVersion
 from app.services.surveys import definition
@@ -98,8 +97,6 @@ def _compute(campaign: Campaign, waves: list[Campaign], n_responses: int, group:
     survey = definition(campaign.survey_version)
     k = campaign.min_group_size
     conn = db.session.connection()
-    # jieba's dictionary loads (holding the GIL) while the database reads the answers (releasing it).
-    threading.Thread(target=prepare_segmenter, daemon=True).start()
     answers, comments = load_responses(conn, campaign.id, survey)
     wave_report = None
     slug_id = {c.slug: c.id for c in waves}
