@@ -48,10 +48,11 @@ start = time.perf_counter()
 import pandas as pd
 imported = time.perf_counter()
 wide = pd.read_csv(sys.argv[1], encoding="utf-8-sig")
+# The rating columns are named <dimension>_p<n> (perception) and <dimension>_e<n> (expectation).
 ratings = [c for c in wide.columns if re.fullmatch(r"[a-z]+_[pe]\d+", c)]
 long = wide.melt(id_vars=["group"], value_vars=ratings, var_name="question", value_name="code")
-parts = long["question"].str.extract(r"^(?P<dimension>[a-z]+)_(?P<block>[pe])\d+$")
-long = pd.concat([long, parts], axis=1)
+long["dimension"] = long["question"].map({c: c.split("_")[0] for c in ratings})
+long["block"] = long["question"].map({c: c.split("_")[1][0] for c in ratings})
 long["value"] = pd.to_numeric(long["code"], errors="coerce")  # "dk" (don't know) and blanks are no rating
 means = long.groupby(["dimension", "block", "group"])["value"].mean()
 done = time.perf_counter()
@@ -90,7 +91,7 @@ def fill(server: live.LiveServer, slug: str, n: int) -> float:
 
 
 def large_campaign(workdir: Path, n: int) -> dict:
-    server = live.LiveServer(live.sqlite_url(workdir / "large.sqlite3"), workdir / "large")
+    server = live.LiveServer(live.sqlite_url(workdir / "large.sqlite3"), workdir / "large", workers=1)
     slug = server.setup()
     out = {"responses": n, "fill_seconds": fill(server, slug, n)}
     csv_path = workdir / "export.csv"
@@ -105,6 +106,8 @@ def large_campaign(workdir: Path, n: int) -> dict:
     out["results_check"] = json.loads(server.flask("results", slug, timeout=3600))["n_responses"]
     print("  ten charts...", flush=True)
     out["charts"] = child(CHARTS, slug, env=server.env)
+    print("  the results page...", flush=True)
+    out["page"] = results_page(server, slug)
     return out
 
 
@@ -132,7 +135,12 @@ class Admin:
 def typical_page(workdir: Path, n: int) -> dict:
     server = live.LiveServer(live.sqlite_url(workdir / "page.sqlite3"), workdir / "page", workers=1)
     slug = server.setup()
-    out = {"responses": n, "fill_seconds": fill(server, slug, n)}
+    return {"responses": n, "fill_seconds": fill(server, slug, n)} | results_page(server, slug)
+
+
+def results_page(server: live.LiveServer, slug: str) -> dict:
+    """Serve with gunicorn (one worker), log in, GET the campaign's results page cold and warm, then its charts."""
+    out = {}
     with live.serving(server):
         admin = Admin(server.base)
         admin.login()
@@ -190,6 +198,11 @@ def render(large: dict, page: dict, info: dict, command: str, started: datetime,
         f"{len(page['warm'])}) once they are cached; its {page['n_charts']} chart images then take "
         f"{page['charts']:.2f} s in all, drawn on first request.",
         "",
+        f"The results page of the {large['responses']:,}-response campaign in the same setup: "
+        f"{large['page']['cold']:.2f} s on the first request (the results computed in the running server, where "
+        f"the libraries are loaded already), {statistics.median(large['page']['warm']) * 1000:.0f} ms once cached; "
+        f"its charts {large['page']['charts']:.2f} s.",
+        "",
         "Goals (issue 3):",
         "",
         f"* results within {GOAL_RATIO:g} x the pandas baseline: {compute_ratio:.2f} x its compute time "
@@ -208,13 +221,14 @@ def render(large: dict, page: dict, info: dict, command: str, started: datetime,
     return "\n".join(lines) + "\n"
 
 
-ANALYSIS_NOTE = """Where the time goes (`python -m cProfile`): reading the answers (one row per response from the
-database, with its question ids and codes packed by `GROUP_CONCAT`/`string_agg`, unpacked into categoricals by
-pandas' C parser) is about a third; every table is then counted from integer codes with `numpy.bincount` once
-per item cell and group and summed up from there; bootstrap intervals of large samples draw multinomial counts of
-the five ratings instead of resampling every respondent; jieba's dictionary takes about a second to load in a
-fresh process. scipy.stats and matplotlib are imported only when needed (small-sample tests, charts): each takes
-about a second to import."""
+ANALYSIS_NOTE = """Where the time of `flask --app wsgi results` goes (`python -m cProfile`): starting the
+interpreter and the app (about 2 s: Flask's command line loads every command plugin, Flask-Migrate's with Alembic);
+reading the answers (one row per response, its question ids and codes packed by `GROUP_CONCAT`/`string_agg`, which
+SQLite takes 2-3 s to build for 5 million answers; unpacked into categoricals by pandas' C parser in about 1 s);
+loading jieba's dictionary for the comment themes (1-2 s in a fresh process; the server loads it once, before
+forking its workers); and every table (about 4 s): counted from integer codes with `numpy.bincount` once per item
+cell and group and summed up from there, bootstrap intervals of large samples drawn as multinomial counts of the
+five ratings. scipy.stats and matplotlib are imported only when needed (small-sample tests, charts)."""
 
 
 def main(argv: list[str] | None = None) -> None:
