@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from html import unescape as html_unescape
 
 import openpyxl
 import pytest
@@ -133,3 +134,24 @@ def test_pdf_report_via_http_and_cli(client, admin, runner, filled, tmp_path):
     out = tmp_path / "r.pdf"
     result = runner.invoke(args=["report", filled, "-o", str(out)])
     assert result.exit_code == 0 and out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_comments_come_a_hundred_at_a_time(app, client, admin, runner, campaign):
+    fill(runner, campaign, 300)
+    login(client)
+    with app.app_context():
+        expected = campaign_results(get_campaign(campaign)).report["comments"]["text"].tolist()
+    assert 200 < len(expected) <= 300  # three pages
+    shown, pages = [], []
+    for page in (1, 2, 3):
+        html = client.get(f"/admin/campaigns/{campaign}?comments={page}").get_data(as_text=True)
+        items = re.search(r'<ul class="comments">(.*?)</ul>', html, re.S).group(1)
+        shown += [html_unescape(t) for t in re.findall(r"<li>(.*?)</li>", items, re.S)]
+        pages.append(html)
+    assert shown == expected  # every comment once, in the report's (shuffled) order
+    assert f"第 1–100 条，共 {len(expected)} 条意见" in pages[0] and "第 1 / 3 页" in pages[0]
+    assert "?comments=2#comments" in pages[0] and "上一页" not in pages[0]
+    assert "上一页" in pages[2] and "下一页" not in pages[2]
+    # Out of range pages show the nearest one.
+    last = client.get(f"/admin/campaigns/{campaign}?comments=99").get_data(as_text=True)
+    assert f"第 201–{len(expected)} 条" in last

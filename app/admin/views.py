@@ -85,6 +85,21 @@ def filtered_results(campaign):
         return campaign_results(campaign)
 
 
+COMMENTS_PER_PAGE = 100
+
+
+def comment_page(results, page: int) -> dict:
+    """One page of the (already shuffled) comments shown to the head: a large campaign has tens of thousands."""
+    comments = results.report.get("comments")
+    total = 0 if comments is None else len(comments)
+    pages = max(1, -(-total // COMMENTS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * COMMENTS_PER_PAGE
+    texts = [] if comments is None else comments["text"].iloc[first:first + COMMENTS_PER_PAGE].tolist()
+    return {"texts": texts, "page": page, "pages": pages, "total": total, "first": first + 1,
+            "last": first + len(texts)}
+
+
 @bp.get("/campaigns/<slug>")
 def campaign(slug: str):
     campaign = campaign_or_404(slug)
@@ -111,6 +126,7 @@ def campaign(slug: str):
         results=results,
         data=results.json(),
         charts=chart_list(lang),
+        comments=comment_page(results, request.args.get("comments", 1, type=int)),
     )
 
 
