@@ -18,6 +18,7 @@ client.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import random
 import re
@@ -37,6 +38,13 @@ BIN = Path(sys.executable).parent  # the venv's bin: the tests and the benchmark
 SECRET_KEY = "live-secret-" + "k" * 40
 ADMIN_PASSWORD = "live-admin-password"
 SURVEY_KEY = "office-service-quality"
+
+
+def run(coroutine):
+    """``asyncio.run(coroutine)`` in a thread of its own, so that it also works while an event loop runs in this
+    one (Playwright's sync API keeps one running for the browser tests' session)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:
@@ -159,7 +167,7 @@ class LiveServer:
         deadline = time.monotonic() + timeout  # each worker imports pandas and scipy: slow on busy cores
         while True:
             try:
-                if asyncio.run(Browser(self.base).get(self.ready_path, timeout=10)).status == 200:
+                if run(Browser(self.base).get(self.ready_path, timeout=10)).status == 200:
                     return self
             except (OSError, TimeoutError, IncompleteResponse):
                 pass

@@ -116,7 +116,7 @@ def load(server, forms):
     # The campaign `bootstrap` opened, as people would answer it after `make run`.
     slug = server.demo_slug
     jobs = make_jobs(forms, LOAD_SUBMISSIONS, random.Random(1))
-    attempts = asyncio.run(live.run_load(server.base, slug, jobs, LOAD_CLIENTS, headers_for=probe_headers,
+    attempts = live.run(live.run_load(server.base, slug, jobs, LOAD_CLIENTS, headers_for=probe_headers,
                                          query_for=probe_query))
     return Load(slug, dict(jobs), attempts)
 
@@ -319,7 +319,7 @@ def test_parallel_identical_posts_store_one_response(server, forms):
 
         return await asyncio.gather(*(post() for _ in range(PARALLEL_REPLAYS)))
 
-    results = asyncio.run(replay())
+    results = live.run(replay())
     assert [(status, thanks) for status, thanks, _ in results] == [(303, 200)] * PARALLEL_REPLAYS
     assert all("答卷已提交成功" in page for _, _, page in results)
     responses = stored(server, slug)
@@ -345,7 +345,7 @@ def test_kill_9_loses_no_acknowledged_submission(server, forms):
             killed["server"] = server.proc.pid
             server.kill()
 
-    attempts = asyncio.run(live.run_load(server.base, slug, jobs, LOAD_CLIENTS, on_done=chaos))
+    attempts = live.run(live.run_load(server.base, slug, jobs, LOAD_CLIENTS, on_done=chaos))
     assert set(killed) == {"worker", "server"}, f"the load ended before the kills: {acks} acknowledged"
     assert not [a for a in attempts if a.server_error]
     assert any(a.error for a in attempts)  # the crash did interrupt requests
@@ -360,6 +360,6 @@ def test_kill_9_loses_no_acknowledged_submission(server, forms):
             assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
     fp, answers = make_jobs(forms, 1, random.Random(3))[0]
-    again = asyncio.run(live.submit(server.base, slug, answers, fp))
+    again = live.run(live.submit(server.base, slug, answers, fp))
     assert again.acknowledged, again.error
     assert len(stored(server, slug)) == len(fingerprints) + 1

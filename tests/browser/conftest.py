@@ -46,7 +46,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Chromium, Playwright's event loop and the server stop once the browser tests are done.
+@pytest.fixture(scope="package")
 def server(tmp_path_factory) -> Iterator[live.LiveServer]:
     """gunicorn as `make run` starts it (two workers), on a free port, over a bootstrapped SQLite file."""
     workdir = tmp_path_factory.mktemp("browser-server")
@@ -64,7 +65,7 @@ def server(tmp_path_factory) -> Iterator[live.LiveServer]:
         srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(server):
     """One Chromium for the session. The server starts first: it waits on its own asyncio loop, which cannot
     run inside the loop that Playwright's sync API keeps running."""
@@ -95,7 +96,7 @@ def phone_nojs(browser, server):
     context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(browser, server):
     """A desktop browser logged in as the admin through the login form."""
     context = browser.new_context(base_url=server.base, **DESKTOP)
@@ -121,7 +122,7 @@ def log_in(page, server: live.LiveServer, password: str = live.ADMIN_PASSWORD):
     return reply
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def survey_url(admin, server) -> str:
     """The survey address as a phone reads it from the campaign's QR code (the PNG the admin downloads)."""
     import zxingcpp
@@ -135,7 +136,7 @@ def survey_url(admin, server) -> str:
     return barcode.text
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def survey():
     import surveys
 
