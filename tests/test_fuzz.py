@@ -134,7 +134,11 @@ def test_survey_submit_never_fails_and_stores_only_valid_answers(app, client, ca
         name = {"csrf": "csrf_token"}.get(mutation[4:], mutation[4:])
         hidden[name] = data.draw(form_values | st.just(hidden[name][:-2] + "xx"))
     body = {**form, **hidden} if not meta_touched else {**hidden, **form}
-    valid = mutation == "keep" and not meta_touched and validate(survey, body, groups=groups).ok
+    # The test client writes a multipart field's name as it is: a CR, LF or quote in it (which browsers escape)
+    # breaks the body's framing, so the fields after it may not arrive; such a form is not counted as valid.
+    has_file = any(isinstance(item, tuple) for value in body.values() for item in value)
+    framed = not has_file or not any(set(name) & set('\r\n"') for name in body)
+    valid = mutation == "keep" and not meta_touched and framed and validate(survey, body, groups=groups).ok
 
     before = counts(app)
     resp = client.post(f"/s/{campaign}", data=body)
