@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 import warnings
 from collections.abc import Mapping
 from operator import itemgetter
@@ -70,22 +69,13 @@ JIEBA_STOP_WORDS = frozenset({
 })
 
 
-_engines_lock = threading.Lock()
-
-
 def prepare_segmenter() -> None:
-    """Set jieba up now (about a second: its dictionary), e.g. in a thread while the answers are being read."""
+    """Set jieba up now (about a second: its dictionary), e.g. in a server before it forks its workers."""
     _engines()
 
 
-def _engines() -> tuple[Any, dict[str, float], float, frozenset[str]]:
-    """`_load_engines`, once per process, whichever thread asks first."""
-    with _engines_lock:
-        return _load_engines()
-
-
 @functools.cache
-def _load_engines() -> tuple[Any, dict[str, float], float, frozenset[str]]:
+def _engines() -> tuple[Any, dict[str, float], float, frozenset[str]]:
     """Import jieba quietly; return a tokenizer that knows the theme keywords, and the TF-IDF tables.
 
     The tables are jieba.analyse's: the IDF of each word, the median IDF (for other words) and the stop
