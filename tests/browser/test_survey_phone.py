@@ -155,14 +155,21 @@ def test_phone_without_javascript_answers_every_section(phone_nojs, survey_url, 
     expect_thanks(page, server.slug)
 
 
-def test_expired_form_keeps_every_answer(phone, survey_url, survey, server):
+def filled_form(phone, survey_url, survey, group: str, seed: int, skip=()):
+    """A new phone page of the survey with every question of ``group`` answered but ``skip``; return the page,
+    the answers and what its form holds, checked against them."""
     page = phone.new_page()
     page.goto(survey_url)
-    answers = full_answers(survey, "grassroots", seed=3)
-    choose(page, "group", "grassroots")
-    answer(page, survey, answers)
+    answers = full_answers(survey, group, seed=seed)
+    choose(page, "group", group)
+    answer(page, survey, answers, skip=skip)
     before = form_state(page)
-    assert before == {k: sorted(v) for k, v in answers.items()}
+    assert before == {k: sorted(v) for k, v in answers.items() if k not in skip}
+    return page, answers, before
+
+
+def test_expired_form_keeps_every_answer(phone, survey_url, survey, server):
+    page, _, before = filled_form(phone, survey_url, survey, "grassroots", seed=3)
 
     # The session (which holds the CSRF token) is gone, as after hours in a messaging app's browser.
     phone.clear_cookies(name="session")
@@ -180,14 +187,8 @@ def test_expired_form_keeps_every_answer(phone, survey_url, survey, server):
 
 
 def test_validation_error_scrolls_to_the_first_missing_answer(phone, survey_url, survey, server):
-    page = phone.new_page()
-    page.goto(survey_url)
-    answers = full_answers(survey, "departments", seed=4)
     missing = ["service_p3", "cause_pay"]
-    choose(page, "group", "departments")
-    answer(page, survey, answers, skip=missing)
-    before = form_state(page)
-    assert before == {k: sorted(v) for k, v in answers.items() if k not in missing}
+    page, answers, before = filled_form(phone, survey_url, survey, "departments", seed=4, skip=missing)
     submit(page)
 
     summary = page.locator("#error-summary")
