@@ -17,7 +17,7 @@ FILE`` with its peak RSS (``getrusage(RUSAGE_CHILDREN)`` of a wrapper process wh
 beside the peak RSS of a command that only starts the app (``campaign list``).
 
 Usage: ``python -m bench.bench_submit [--duration S] [--warmup S] [--clients 10,50,100] [--workers N]
-[--postgres URL | --no-postgres] [--export-responses N | --no-export] [--export-postgres]
+[--postgres URL | --no-postgres] [--no-sqlite] [--export-responses N | --no-export] [--export-postgres]
 [--output docs/benchmarks.md]`` (the export is measured on SQLite unless ``--export-postgres``).
 The Submission section of the output file is replaced; other sections are left as they are.
 """
@@ -380,6 +380,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
                         help=f"a PostgreSQL server URL; database {BENCH_DATABASE} is created there and dropped")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="measure PostgreSQL only")
     parser.add_argument("--export-responses", type=int, default=100_000)
     parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--export-postgres", action="store_true", help="measure the export on PostgreSQL too")
@@ -394,7 +395,9 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="officepulse-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
-        results.append(bench_backend("SQLite", live.sqlite_url(workdir / "bench.sqlite3"), args, workdir / "sqlite"))
+        if not args.no_sqlite:
+            results.append(
+                bench_backend("SQLite", live.sqlite_url(workdir / "bench.sqlite3"), args, workdir / "sqlite"))
         if not args.no_postgres and postgres_reachable(args.postgres):
             info["postgres"] = postgres_version(args.postgres)
             url = stack.enter_context(live.postgres_database(args.postgres, BENCH_DATABASE))

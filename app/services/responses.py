@@ -78,16 +78,12 @@ def store_responses(
         comments.extend(
             {"response_id": response_id, "question_id": qid, "text": text} for qid, text in submission.texts.items()
         )
-    # End any read transaction first: in SQLite a read snapshot cannot always be upgraded to a write, while
-    # a transaction begun IMMEDIATE waits (busy_timeout) for the write lock instead of failing.
-    session.rollback()
-    # Plain Core inserts on the session's connection: the rows are complete dicts, and the ORM's bulk-insert
-    # bookkeeping would only cost CPU on every submission.
-    connection = session.connection(execution_options={"sqlite_immediate": True})
+    connection = _write_connection(session)
     if token is not None:
         connection.execute(insert(SubmissionToken.__table__).values(token=token, campaign_id=campaign_id))
     if code is not None and not codes.consume(campaign_id, code):
         raise CodeRejected
+    # Plain Core inserts: the rows are complete dicts, and the ORM's bulk-insert bookkeeping would only cost CPU.
     for model, rows in ((Response, responses), (Answer, answers), (Comment, comments)):
         if rows:
             connection.execute(insert(model.__table__), rows)
@@ -102,10 +98,22 @@ def store_responses(
 def count_rejection(campaign_id: int, reason: str) -> None:
     """Add one to the counter of submissions turned away for ``reason`` (all that is kept about them)."""
     session = db.session
-    session.rollback()
-    session.connection(execution_options={"sqlite_immediate": True})
+    _write_connection(session)
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
     statement = dialect.insert(RejectionCount).values(campaign_id=campaign_id, reason=reason, count=1)
     session.execute(statement.on_conflict_do_update(
         index_elements=["campaign_id", "reason"], set_={"count": RejectionCount.count + 1}))
     session.commit()
+
+
+def _write_connection(session):
+    """Return the session's connection, in a transaction that may write.
+
+    SQLite: end any read transaction first, since a read snapshot cannot always be upgraded to a write, and begin
+    IMMEDIATE, which waits (busy_timeout) for the write lock instead of failing. PostgreSQL upgrades a read
+    transaction by itself, so the request's transaction goes on (no rollback, second checkout and BEGIN).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return session.connection()
+    session.rollback()
+    return session.connection(execution_options={"sqlite_immediate": True})
