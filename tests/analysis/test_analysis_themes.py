@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -95,3 +96,27 @@ def test_jieba_stays_quiet_on_first_use():
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "" and result.stdout == ""
+
+
+@pytest.mark.parametrize("cache", ["missing", "corrupt", "jieba's own"])
+def test_dictionary_is_jiebas_whatever_its_cache_file(cache, tmp_path, monkeypatch):
+    import jieba
+
+    from analysis.themes import _load_dictionary
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # jieba keeps its cache in gettempdir()
+    reference = jieba.Tokenizer()
+    reference.initialize()  # builds the dictionary from dict.txt and writes tmp_path/jieba.cache
+    written = (tmp_path / "jieba.cache").read_bytes()
+    if cache == "missing":
+        (tmp_path / "jieba.cache").unlink()
+    elif cache == "corrupt":
+        (tmp_path / "jieba.cache").write_bytes(written[: len(written) // 2])
+
+    tokenizer = jieba.Tokenizer()
+    _load_dictionary(tokenizer)
+
+    assert tokenizer.initialized
+    assert tokenizer.total == reference.total and tokenizer.FREQ == reference.FREQ
+    assert tokenizer.lcut("复印机老化，待遇太低") == reference.lcut("复印机老化，待遇太低")
+    assert (tmp_path / "jieba.cache").read_bytes() == written  # rebuilt by jieba when it was not usable
