@@ -8,7 +8,7 @@ PORT ?= 5000
 DEMO_RESPONSES ?= 0
 export HOST PORT
 
-.PHONY: run test setup translations lint clean messages browser-deps screenshots bench
+.PHONY: run test setup translations bytecode lint clean messages browser-deps screenshots bench
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -24,8 +24,13 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --statistics -d app/translations
 
+# Compile the project's modules once, so that every process (each CLI command, each worker) starts without
+# compiling them, also where PYTHONDONTWRITEBYTECODE keeps Python from writing .pyc files itself.
+bytecode: $(VENV)/.installed
+	$(PY) -m compileall -q app analysis surveys wsgi.py gunicorn.conf.py >/dev/null
+
 # Create or upgrade the database, import the bundled surveys, open a demo campaign, create the admin.
-setup: $(VENV)/.installed translations
+setup: $(VENV)/.installed translations bytecode
 	$(FLASK) db upgrade
 	$(FLASK) bootstrap --demo-responses $(DEMO_RESPONSES)
 
@@ -56,7 +61,7 @@ screenshots: $(VENV)/.installed-dev translations browser-deps
 
 # Benchmarks (about 30 min), written to docs/benchmarks.md: the analysis of 100,000 responses against plain pandas,
 # the charts and the results page; submissions against gunicorn on SQLite and PostgreSQL, with the export.
-bench: $(VENV)/.installed-dev translations
+bench: $(VENV)/.installed-dev translations bytecode
 	$(PY) -m bench.bench_analysis
 	$(PY) -m bench.bench_submit
 
