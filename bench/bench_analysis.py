@@ -221,14 +221,17 @@ def render(large: dict, page: dict, info: dict, command: str, started: datetime,
     return "\n".join(lines) + "\n"
 
 
-ANALYSIS_NOTE = """Where the time of `flask --app wsgi results` goes (`python -m cProfile`): starting the
-interpreter and the app (about 2 s: Flask's command line loads every command plugin, Flask-Migrate's with Alembic);
-reading the answers (one row per response, its question ids and codes packed by `GROUP_CONCAT`/`string_agg`, which
-SQLite takes 2-3 s to build for 5 million answers; unpacked into categoricals by pandas' C parser in about 1 s);
-loading jieba's dictionary for the comment themes (1-2 s in a fresh process; the server loads it once, before
+ANALYSIS_NOTE = """Where the time of `flask --app wsgi results` goes (sampled with py-spy, on an idle machine,
+9-10 s in all): starting the interpreter and the app (about 1.5 s: pandas, SQLAlchemy, Flask, and Flask-Migrate with
+Alembic; `make bench`, like `make run`, compiles the project's bytecode first); reading the answers (about 4 s: one
+row per response with its question ids and codes packed by `GROUP_CONCAT`/`string_agg`, which SQLite takes 2-3 s to
+build for 5 million answers, then unpacked into categoricals by pandas' C parser in about 1.5 s); jieba's dictionary
+for the comment themes (about 0.4 s: its cache file read whole, then unmarshalled; the server loads it once, before
 forking its workers); and every table (about 4 s): counted from integer codes with `numpy.bincount` once per item
 cell and group and summed up from there, bootstrap intervals of large samples drawn as multinomial counts of the
-five ratings. scipy.stats and matplotlib are imported only when needed (small-sample tests, charts)."""
+five ratings. scipy.stats and matplotlib are imported only when needed (small-sample tests, charts).
+On this virtual machine the same command's CPU time varies by up to a third from one run to the next (8.4-11.2 s
+of user time in one hour, idle otherwise), so a single run's figures are only indicative."""
 
 
 def main(argv: list[str] | None = None) -> None:
