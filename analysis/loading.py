@@ -88,7 +88,19 @@ def _fetch(conn: Connection, statement) -> list[tuple]:
 def _categorical(positions: np.ndarray, values: Sequence[object] | pd.Series) -> pd.Categorical:
     """Return values[positions] as a categorical of text (categories sorted, as validation wants them)."""
     codes, categories = pd.factorize(pd.Series(values, dtype="str"), sort=True)
-    return pd.Categorical.from_codes(codes[positions], categories=categories)
+    # Narrowed before the take, so that millions of positions are gathered as bytes rather than as int64.
+    return _from_codes(codes.astype(_code_dtype(len(categories)))[positions], categories)
+
+
+def _code_dtype(n_categories: int) -> type:
+    """The integer type pandas would choose for the codes of a categorical of n categories."""
+    return next(t for t in (np.int8, np.int16, np.int32, np.int64) if n_categories < np.iinfo(t).max)
+
+
+def _from_codes(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """A categorical from codes that are valid by construction (so pandas need not check millions of them)."""
+    return pd.Categorical.from_codes(codes.astype(_code_dtype(len(categories)), copy=False), categories=categories,
+                                      validate=False)
 
 
 def _read_codes(packed: list[str]) -> pd.Categorical:
@@ -138,12 +150,12 @@ def _unpack(rows: Sequence[Sequence], survey: Survey, campaign_id: int) -> pd.Da
     dont_know = (codes == DONT_KNOW)[code]
     value = np.where(numeric & ~dont_know, pd.to_numeric(pd.Series(codes), errors="coerce").to_numpy()[code], np.nan)
     frame = pd.DataFrame({
-        "response_id": pd.Categorical.from_codes(respondent, categories=pd.Index(ids, dtype="str")),
+        "response_id": _from_codes(respondent, pd.Index(ids, dtype="str")),
         "campaign_id": np.full(len(question), campaign_id, dtype=np.int64),
         "group": _categorical(respondent, groups),
         **{name: _categorical(question, questions[name]) for name in ("question_id", "item", "dimension",
                                                                        "block", "qtype")},
-        "code": pd.Categorical.from_codes(code, categories=codes),
+        "code": _from_codes(code, codes),
         "value": value,
         "dont_know": dont_know,
     })
