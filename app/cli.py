@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date
 
 import click
 from flask import Flask
@@ -285,7 +284,7 @@ def bootstrap(demo_responses: int) -> None:
     if open_rows:
         campaign = open_rows[0].campaign
     else:
-        campaign = campaigns.open_campaign(DEMO_SURVEY, f"办公室工作质效测评（{date.today():%Y-%m-%d}）")
+        campaign = campaigns.open_campaign(DEMO_SURVEY, f"办公室工作质效测评（{campaigns.today():%Y-%m-%d}）")
     if accounts.get_user("admin") is None:
         password = os.environ.get("OFFICEPULSE_ADMIN_PASSWORD") or accounts.new_password()
         accounts.create_admin("admin", password)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 
 import pytest
 
 from app import create_app
 from app.extensions import db
 from app.services import accounts, campaigns
+from app.services.campaigns import today
 from app.services.surveys import import_survey
 from surveys import TEMPLATES_DIR
 
@@ -94,3 +96,9 @@ def hidden_fields(html: str) -> dict[str, str]:
         "sid": re.search(r'name="sid"[^>]*value="([^"]+)"', html).group(1),
         "started": re.search(r'name="started"[^>]*value="([^"]+)"', html).group(1),
     }
+
+
+def office_today(app) -> date:
+    """The office's calendar date as the app reckons it (TIMEZONE), which may not be this machine's date."""
+    with app.app_context():
+        return today()

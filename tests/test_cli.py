@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Campaign, SurveyVersion, User
-from tests.conftest import OSQ
+from tests.conftest import OSQ, office_today
 
 
 def run(runner, *args, env=None):
@@ -42,7 +42,7 @@ def test_survey_import_refuses_an_invalid_file(app, runner, tmp_path):
 
 def test_campaign_open_list_close(app, runner):
     run(runner, "survey", "import", str(OSQ))
-    closes = (date.today() + timedelta(days=14)).isoformat()
+    closes = (office_today(app) + timedelta(days=14)).isoformat()
     opened = run(runner, "campaign", "open", "office-service-quality", "--name", "第一轮", "--min-group-size", "6",
                  "--closes", closes)
     assert opened.exit_code == 0, opened.output

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 import pytest
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEntry, Campaign, SurveyVersion
 from app.services.campaigns import get_campaign
-from tests.conftest import OSQ, csrf_token, login
+from tests.conftest import OSQ, csrf_token, login, office_today
 
 
 def token(client, url="/admin/campaigns/new"):
@@ -20,8 +20,9 @@ def token(client, url="/admin/campaigns/new"):
 
 
 def new_campaign(client, **fields):
-    data = {"survey": "office-service-quality", "name": "第二轮测评", "opens_on": date.today().isoformat(),
-            "closes_on": "", "min_group_size": "5", "mode": "open",
+    data = {"survey": "office-service-quality", "name": "第二轮测评",
+            "opens_on": office_today(client.application).isoformat(), "closes_on": "", "min_group_size": "5",
+            "mode": "open",
             "groups": ["office", "departments", "grassroots", "leaders"], **fields}
     return client.post("/admin/campaigns/new", data={**data, "csrf_token": token(client)})
 
@@ -42,7 +43,7 @@ def test_create_a_code_mode_campaign_in_the_browser(app, head):
     page = head.get("/admin/campaigns/new").get_data(as_text=True)
     assert 'value="office-service-quality"' in page and 'value="codes"' in page
     resp = new_campaign(head, mode="codes", min_group_size="6", groups=["office", "grassroots"],
-                        closes_on=(date.today() + timedelta(days=20)).isoformat())
+                        closes_on=(office_today(app) + timedelta(days=20)).isoformat())
     assert resp.status_code == 303
     slug = resp.headers["Location"].rsplit("/", 1)[1]
     with app.app_context():
@@ -72,7 +73,7 @@ def _campaigns(app):
 
 def test_edit_before_and_after_answers(app, head, runner, campaign):
     url = f"/admin/campaigns/{campaign}/edit"
-    form = {"name": "改名", "opens_on": date.today().isoformat(), "closes_on": "", "min_group_size": "4",
+    form = {"name": "改名", "opens_on": office_today(app).isoformat(), "closes_on": "", "min_group_size": "4",
             "mode": "codes", "groups": ["office", "grassroots"]}
     assert head.post(url, data={**form, "csrf_token": token(head, url)}).status_code == 303
     with app.app_context():
@@ -101,7 +102,7 @@ def test_close_and_reopen(app, head, client, campaign):
     assert client.get(f"/s/{campaign}").status_code == 410
     past = head.post(f"{page}/reopen", data={"csrf_token": token(head, page), "closes_on": "2020-01-01"})
     assert past.status_code == 303 and client.get(f"/s/{campaign}").status_code == 410
-    later = (date.today() + timedelta(days=7)).isoformat()
+    later = (office_today(app) + timedelta(days=7)).isoformat()
     assert head.post(f"{page}/reopen", data={"csrf_token": token(head, page), "closes_on": later}).status_code == 303
     assert client.get(f"/s/{campaign}?again=1").status_code == 200
     assert audit_actions(app)[-2:] == ["campaign.close", "campaign.reopen"]
