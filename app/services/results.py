@@ -11,6 +11,7 @@ from typing import Any
 from analysis import build_report, build_wave_report, check_filter, load_responses, reported_groups, results_json
 from app.extensions import db
 from app.models import Campaign, Response, SurveyVersion
+from app.services.campaigns import today
 from app.services.surveys import definition
 from surveys import Survey
 
@@ -159,7 +160,7 @@ def report_pdf(results: Results, locale: str) -> bytes:
         with _draw_lock:
             write_report_pdf(results.report, buffer, title=results.survey.title[results.survey.locale(locale)],
                              campaign=results.campaign_name, n_responses=results.n_responses, locale=locale,
-                             waves=results.waves, items=item_labels(results.survey, locale))
+                             waves=results.waves, items=item_labels(results.survey, locale), today=today())
         results.rendered[key] = buffer.getvalue()
     return results.rendered[key]
 
