@@ -16,10 +16,10 @@ preload_app = True
 
 
 def when_ready(server):
-    """In the master, after the app is imported: load what the first results page would otherwise wait for."""
-    from app.services.results import warm_up
+    """In the master, after the app is imported: load what first requests would otherwise wait for."""
+    from app import warm_up
 
-    warm_up()
+    warm_up(server.app.wsgi())
 
 
 def post_fork(server, worker):

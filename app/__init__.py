@@ -127,6 +127,16 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
+def warm_up(app: Flask) -> None:
+    """Load, once per server and before it forks its workers, what each worker's first requests would otherwise
+    wait for: every template compiled, and what results need (`app.services.results.warm_up`)."""
+    from app.services.results import warm_up as warm_up_results
+
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)
+    warm_up_results()
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     """Set SQLite up for concurrent, durable writes: WAL, a busy timeout, and our own BEGIN."""

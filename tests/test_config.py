@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
+from app import create_app, warm_up
 from app.config import _instance_secret
 
 
@@ -41,3 +41,13 @@ def test_default_database_is_a_file_in_instance(monkeypatch):
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/instance/officepulse.sqlite3")
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_warm_up_compiles_every_template_before_the_workers_fork(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    names = app.jinja_env.list_templates()
+    assert "survey/form.html" in names and "admin/campaign.html" in names
+    warm_up(app)
+    cached = {key[1] for key in app.jinja_env.cache.keys()}
+    assert set(names) <= cached
