@@ -7,10 +7,11 @@ import os
 import sys
 
 import click
-from flask import Flask
-from flask.cli import AppGroup, with_appcontext
+from flask import Flask, current_app, has_app_context
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from flask_babel import force_locale
 
+from app.extensions import init_migrations
 from app.services import accounts, audit, campaigns, codes, export, storage
 from app.services.responses import store_responses
 from app.services.results import campaign_results, report_pdf
@@ -26,8 +27,34 @@ DEMO_SURVEY = "office-service-quality"
 
 def register(app: Flask) -> None:
     for command in (survey_cli, campaign_cli, codes_cli, create_admin, export_command, bootstrap, demo_data,
-                    results_command, report_command):
+                    results_command, report_command, MigrationCommands("db")):
         app.cli.add_command(command)
+
+
+class MigrationCommands(click.Group):
+    """Flask-Migrate's `flask db ...` group, set up (with Alembic) only when it is run: its context, options and
+    callback are Flask-Migrate's own."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, help="Perform database migrations.")
+
+    @staticmethod
+    def _commands(ctx: click.Context | None) -> click.Group:
+        app = current_app._get_current_object() if has_app_context() else ctx.ensure_object(ScriptInfo).load_app()
+        if "migrate" not in app.extensions:
+            init_migrations(app)
+        from flask_migrate.cli import db as commands
+
+        return commands
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        return self._commands(parent).make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._commands(ctx).list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self._commands(ctx).get_command(ctx, name)
 
 
 def fail(message: object) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import Campaign, SurveyVersion, User
@@ -143,3 +147,26 @@ def test_synthetic_answers_follow_the_seed_pattern():
     causes = sorted((avg(f"cause_{c}"), c) for c in ("awareness", "rules", "incentives", "pay", "leadership",
                                                       "equipment", "skills"))
     assert {causes[-1][1], causes[-2][1]} == {"pay", "incentives"}
+
+
+def test_flask_db_sets_up_flask_migrate_when_run(app, runner):
+    """`flask db ...` is Flask-Migrate's own group (options included), loaded on first use."""
+    assert "migrate" not in app.extensions
+    with app.app_context():
+        db.drop_all()
+    upgraded = run(runner, "db", "-x", "unused=1", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "migrate" in app.extensions
+    with app.app_context():
+        assert db.session.execute(select(Campaign)).first() is None  # the migrated schema has the table
+        assert db.session.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    assert "upgrade" in run(runner, "db", "--help").output
+
+
+def test_the_app_starts_without_alembic(tmp_path):
+    code = ("import sys; import wsgi; "
+            "assert not {'alembic', 'flask_migrate'} & set(sys.modules), sorted(sys.modules)")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "SECRET_KEY": "x" * 40}
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

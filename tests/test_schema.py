@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import inspect, text
 
-from app.extensions import db
+from app.extensions import db, init_migrations
 
 # Adding a column to a response table must be a decision: update this list only after checking that the
 # new column cannot identify a respondent or reveal arrival order (docs/privacy.md).
@@ -51,6 +51,7 @@ def test_sqlite_tables_are_without_rowid(app):
 
 
 def test_migrations_build_the_schema_of_the_models(app):
+    init_migrations(app)
     with app.app_context():
         db.drop_all()
         try:
