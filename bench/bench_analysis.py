@@ -253,9 +253,10 @@ def render(large: dict, page: dict, info: dict, command: str, started: datetime,
 
 ANALYSIS_NOTE = """Where the time of `flask --app wsgi results` goes (sampled with py-spy, on an idle machine,
 9-10 s in all): starting the interpreter and the app (about 1 s: pandas, SQLAlchemy and Flask; Flask-Migrate and
-Alembic load only for `flask db`; `make bench`, like `make run`, compiles the project's bytecode first); reading the answers (about 4 s: one
-row per response with its question ids and codes packed by `GROUP_CONCAT`/`string_agg`, which SQLite takes 2-3 s to
-build for 5 million answers, then unpacked into categoricals by pandas' C parser in about 1.5 s); jieba's dictionary
+Alembic load only for `flask db`; `make bench`, like `make run`, compiles the project's bytecode first); reading
+the answers (about 4 s: one row per response with its question ids and codes packed by `GROUP_CONCAT`/`string_agg`,
+which SQLite takes 2-3 s to build for 5 million answers, then unpacked into categoricals by pandas' C parser in
+about 1 s); jieba's dictionary
 for the comment themes (about 0.4 s: its cache file read whole, then unmarshalled; the server loads it once, before
 forking its workers); and every table (about 4 s): counted from integer codes with `numpy.bincount` once per item
 cell and group and summed up from there, bootstrap intervals of large samples drawn as multinomial counts of the
