@@ -29,7 +29,6 @@ import http.cookiejar
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median
 
 from bench.common import machine, measured, measured_command, write_section
 from tests import live
@@ -170,10 +170,6 @@ def verdict(ok: bool) -> str:
     return "**met**" if ok else "**not met**"
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def spread(values: list[float]) -> str:
     """The median, and the range when there were several runs: "9.51 (9.20-10.10)"."""
     if len(values) == 1:
@@ -192,7 +188,7 @@ def render(large: dict, page: dict, info: dict, command: str, started: datetime,
     compute_ratio = results["seconds"] / baseline["seconds"]
     process_ratio = results["seconds"] / baseline["process"]["seconds"]
     peak_mb = max(r["maxrss_kb"] for r in runs) / 1024
-    warm = statistics.median(page["warm"])
+    warm = median(page["warm"])
     cold = median(page["cold"])
     lines = [
         SECTION,
@@ -230,7 +226,7 @@ def render(large: dict, page: dict, info: dict, command: str, started: datetime,
         "",
         f"The results page of the {large['responses']:,}-response campaign in the same setup: "
         f"{large['page']['cold']:.2f} s on the first request (the results computed in the running server, where "
-        f"the libraries are loaded already), {statistics.median(large['page']['warm']) * 1000:.0f} ms once cached; "
+        f"the libraries are loaded already), {median(large['page']['warm']) * 1000:.0f} ms once cached; "
         f"its charts {large['page']['charts']:.2f} s.",
         "",
         "Goals (issue 3):",
