@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 
-from sqlalchemy import insert
+from sqlalchemy import Table, bindparam, cast, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -78,21 +79,58 @@ def store_responses(
         comments.extend(
             {"response_id": response_id, "question_id": qid, "text": text} for qid, text in submission.texts.items()
         )
+    rows = {
+        SubmissionToken: [{"token": token, "campaign_id": campaign_id}] if token is not None else [],
+        Response: responses,
+        Answer: answers,
+        Comment: comments,
+        Receipt: [{"receipt_hash": receipt_hash, "response_id": responses[0]["id"]}] if receipt_hash else [],
+    }
     connection = _write_connection(session)
-    if token is not None:
-        connection.execute(insert(SubmissionToken.__table__).values(token=token, campaign_id=campaign_id))
-    if code is not None and not codes.consume(campaign_id, code):
-        raise CodeRejected
-    # Plain Core inserts: the rows are complete dicts, and the ORM's bulk-insert bookkeeping would only cost CPU.
-    for model, rows in ((Response, responses), (Answer, answers), (Comment, comments)):
-        if rows:
-            connection.execute(insert(model.__table__), rows)
-    if receipt_hash is not None:
-        connection.execute(
-            insert(Receipt.__table__).values(receipt_hash=receipt_hash, response_id=responses[0]["id"])
-        )
+    if code is not None:
+        # The token first: a replayed submission is then told apart from a code used by another (REPLAY vs BAD_CODE).
+        _insert(connection, {SubmissionToken: rows.pop(SubmissionToken)})
+        if not codes.consume(campaign_id, code):
+            raise CodeRejected
+    _insert(connection, rows)
     session.commit()
     return len(responses)
+
+
+def _insert(connection, rows: dict[type, list[dict]]) -> None:
+    """Insert complete rows (model -> list of column dicts): on PostgreSQL in one statement, else one per table."""
+    rows = {model: table_rows for model, table_rows in rows.items() if table_rows}
+    if connection.dialect.name == "postgresql":
+        tables = tuple(model.__table__ for model in rows)
+        params = {
+            f"{table.name}_{column}": [row[column] for row in table_rows]
+            for table, table_rows in zip(tables, rows.values(), strict=True)
+            for column in table.columns.keys()
+        }
+        connection.execute(_one_statement(tables), params)
+        return
+    # Plain Core inserts: the rows are complete dicts, and the ORM's bulk-insert bookkeeping would only cost CPU.
+    for model, table_rows in rows.items():
+        connection.execute(insert(model.__table__), table_rows)
+
+
+@functools.cache
+def _one_statement(tables: tuple[Table, ...]):
+    """``INSERT ... SELECT * FROM unnest(<one array per column>)`` for each table, the first ones as writable CTEs.
+
+    One statement and one round trip, whatever the number of rows, and the same SQL every time (prepared once per
+    connection). Foreign keys between the tables hold: PostgreSQL checks them at the end of the statement.
+    """
+
+    def from_arrays(table: Table):
+        columns = list(table.columns)
+        arrays = func.unnest(
+            *(cast(bindparam(f"{table.name}_{c.name}"), postgresql.ARRAY(c.type)) for c in columns)
+        ).table_valued(*(c.name for c in columns)).render_derived(name=f"{table.name}_rows")
+        return insert(table).from_select([c.name for c in columns], select(*arrays.c))
+
+    *first, last = tables
+    return from_arrays(last).add_cte(*(from_arrays(table).cte(f"{table.name}_written") for table in first))
 
 
 def count_rejection(campaign_id: int, reason: str) -> None:
