@@ -11,8 +11,8 @@ import uuid
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
 
 from app.extensions import db
 
@@ -96,6 +96,22 @@ class Campaign(db.Model):
         if today < self.opens_on:
             return "scheduled"
         return "open"
+
+
+def _previous_wave_id():
+    """The id of the campaign of the same survey opened just before (the largest smaller id), as a subquery."""
+    earlier, earlier_version, own_version = aliased(Campaign), aliased(SurveyVersion), aliased(SurveyVersion)
+    return (
+        select(func.max(earlier.id))
+        .join(earlier_version, earlier.survey_version_id == earlier_version.id)
+        .join(own_version, own_version.survey_id == earlier_version.survey_id)
+        .where(own_version.id == Campaign.survey_version_id, earlier.id < Campaign.id)
+        .scalar_subquery()
+    )
+
+
+# Loaded on first use, or with the campaign itself where the page needs it (the public form: one query less).
+Campaign.previous_wave_id = column_property(_previous_wave_id(), deferred=True)
 
 
 class Response(db.Model):

@@ -7,7 +7,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Action, Campaign, SurveyVersion
+from app.models import Action, Campaign
 from app.services.campaigns import CampaignError, new_slug, today
 
 STATUSES = ("planned", "in_progress", "done")
@@ -44,14 +44,8 @@ def update_action(action: Action, *, status: str, evidence: str) -> None:
 
 def previous_wave(campaign: Campaign) -> Campaign | None:
     """Return the campaign of the same survey opened just before this one, if any."""
-    survey_id = campaign.survey_version.survey_id
-    return db.session.execute(
-        db.select(Campaign)
-        .join(SurveyVersion, Campaign.survey_version_id == SurveyVersion.id)
-        .where(SurveyVersion.survey_id == survey_id, Campaign.id < campaign.id)
-        .order_by(Campaign.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    previous_id = campaign.previous_wave_id
+    return None if previous_id is None else db.session.get(Campaign, previous_id)
 
 
 def run_again(campaign: Campaign, name: str | None = None) -> Campaign:

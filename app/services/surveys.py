@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import yaml
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 
 from app.extensions import db
 from app.models import Campaign, SurveyVersion
@@ -77,9 +77,14 @@ def definition(version: SurveyVersion) -> Survey:
 
 
 def campaign_with_definition(slug: str) -> tuple[Campaign, Survey] | None:
-    """Return the campaign ``slug`` and its validated survey, or None; one query, for the public form."""
+    """Return the campaign ``slug`` and its validated survey, or None; one query, for the public form.
+
+    The id of the previous wave comes with it, for the form's "you said, we did" (see ``ledger.previous_wave``).
+    """
     campaign = db.session.execute(
-        db.select(Campaign).options(joinedload(Campaign.survey_version)).filter_by(slug=slug)
+        db.select(Campaign)
+        .options(joinedload(Campaign.survey_version), undefer(Campaign.previous_wave_id))
+        .filter_by(slug=slug)
     ).scalar_one_or_none()
     return None if campaign is None else (campaign, definition(campaign.survey_version))
 
