@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import yaml
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload, undefer
 
 from app.extensions import db
@@ -81,12 +82,18 @@ def campaign_with_definition(slug: str) -> tuple[Campaign, Survey] | None:
 
     The id of the previous wave comes with it, for the form's "you said, we did" (see ``ledger.previous_wave``).
     """
-    campaign = db.session.execute(
+    campaign = db.session.execute(_campaign_by_slug(), {"slug": slug}).scalar_one_or_none()
+    return None if campaign is None else (campaign, definition(campaign.survey_version))
+
+
+@cache
+def _campaign_by_slug():
+    """The statement of ``campaign_with_definition``, built once: every public request runs it."""
+    return (
         db.select(Campaign)
         .options(joinedload(Campaign.survey_version), undefer(Campaign.previous_wave_id))
-        .filter_by(slug=slug)
-    ).scalar_one_or_none()
-    return None if campaign is None else (campaign, definition(campaign.survey_version))
+        .where(Campaign.slug == bindparam("slug"))
+    )
 
 
 @lru_cache(maxsize=64)
