@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, exc
+from sqlalchemy.pool import Pool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from analysis import label
 from app.config import load_config
 from app.extensions import babel, csrf, db, limiter, login_manager
+
+# A pooled connection that lay idle this long is tested before use (see _ping_if_idle).
+IDLE_BEFORE_PING = 1.0  # seconds
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -156,3 +162,29 @@ def _sqlite_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
         mode = "IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@event.listens_for(Pool, "checkin")
+def _note_idle(dbapi_connection, connection_record) -> None:
+    connection_record.info["idle_since"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
+    """Test a pooled connection that lay idle before handing it out; a dead one is replaced by a new one.
+
+    A restart of the database (or a firewall) leaves dead connections in the pool; pool_pre_ping would test
+    every checkout, a round trip per request even under load, when connections are seconds old at most. A
+    connection idle for less than IDLE_BEFORE_PING was in use a moment ago (a restart takes longer than that);
+    one dropped later is detected here. Raising DisconnectionError makes the pool connect afresh (three tries).
+    """
+    idle_since = connection_record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:  # any failure means the connection cannot be trusted
+        raise exc.DisconnectionError(f"pooled connection failed its test: {error}") from error

@@ -15,7 +15,6 @@ ENV_NAMES = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "REDIS_URL")
 class Defaults:
     """Defaults; any of them can be overridden by instance/config.py or OFFICEPULSE_* / FLASK_* variables."""
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     PUBLIC_BASE_URL = None
     TIMEZONE = "Asia/Shanghai"  # the calendar date stored with a response is the office's local date
     DEFAULT_MIN_GROUP_SIZE = 5

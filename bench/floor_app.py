@@ -2,12 +2,12 @@
 
 ``POST /floor/<slug>`` takes the same form body as the survey (the answers plus ``sid``) and writes the same rows
 as the app does (a submission token, the response, one answer row per chosen code, one comment per text, and a
-receipt hash when the schema has receipts), with
-no CSRF check, no validation, no ORM and no template, in one write transaction: on PostgreSQL one SQL statement
-(writable CTEs); on SQLite, which has no writable CTEs, one multi-row INSERT per table. It is served the way the
-app is: ``gunicorn -c gunicorn.conf.py bench.floor_app:app``, with the same database settings (the SQLite WAL,
-busy timeout, ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` come from the engine hooks in ``app``, and the
-workers' start-up check runs on this app too). Whatever the app spends above this floor is its own cost.
+receipt hash when the schema has receipts), with no CSRF check, no validation, no ORM and no template, in one
+write transaction: on PostgreSQL one SQL statement (writable CTEs); on SQLite, which has no writable CTEs, one
+multi-row INSERT per table. It is served the way the app is: ``gunicorn -c gunicorn.conf.py bench.floor_app:app``,
+with the same database settings (the SQLite WAL, busy timeout, ``synchronous=FULL``, ``BEGIN IMMEDIATE`` and the
+test of idle pooled connections come from the engine and pool hooks in ``app``, and the workers' start-up check
+runs on this app too). Whatever the app spends above this floor is its own cost.
 """
 
 from __future__ import annotations

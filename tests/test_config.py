@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from app import create_app, warm_up
 from app.config import _instance_secret
@@ -51,3 +53,34 @@ def test_warm_up_compiles_every_template_before_the_workers_fork(tmp_path):
     warm_up(app)
     cached = {key[1] for key in app.jinja_env.cache.keys()}
     assert set(names) <= cached
+
+
+@pytest.mark.parametrize("idle_before_ping", [0.0, 3600.0], ids=["tested", "trusted"])
+def test_a_pooled_connection_the_database_dropped_is_replaced_after_idling(app, monkeypatch, idle_before_ping):
+    """A pooled connection that lay idle is tested before use, and a dead one replaced: the next request is served.
+
+    The control ("trusted": never idle long enough to be tested) shows the same dropped connection failing.
+    """
+    import psycopg
+
+    import app as app_package
+    from app.extensions import db
+    from tests.live import libpq_url
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: a server must drop the connection")
+    monkeypatch.setattr(app_package, "IDLE_BEFORE_PING", idle_before_ping)
+    backend = "SELECT pg_backend_pid()"
+    with app.app_context():
+        db.engine.dispose()  # one connection in the pool, so the next checkout gets the one dropped below
+        pid = db.session.execute(text(backend)).scalar_one()
+        db.session.remove()  # back to the pool
+        with psycopg.connect(libpq_url(url), autocommit=True) as other:  # as a database restart would
+            assert other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid]).fetchone() == (True,)  # waits
+        if idle_before_ping:
+            with pytest.raises(OperationalError):
+                db.session.execute(text(backend))
+        else:
+            assert db.session.execute(text(backend)).scalar_one() not in (None, pid)
+        db.session.remove()
