@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import Answer, Campaign, Comment, Response, SubmissionToken
@@ -353,3 +353,31 @@ def test_question_cache_is_bounded_and_keyed_by_the_survey_object(app, campaign)
     assert cache.get(twin, ("fr",)) is None
     cache.clear()
     assert len(cache) == 0
+
+
+def test_the_form_reads_outside_a_transaction_and_writes_inside_one(app, client, campaign):
+    """On PostgreSQL the public pages read without BEGIN and ROLLBACK (autocommit), and a submission is still
+    written in one transaction (the one-time code, the token and the rows must stand or fall together)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite reads in its own process, without round trips")
+    seen = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.split()[0], conn.connection.dbapi_connection.autocommit))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        page = client.get(f"/s/{campaign}")
+        reads = list(seen)
+        answers = full_answers(survey_of(app, campaign), "office")
+        del seen[:]
+        assert client.post(f"/s/{campaign}", data={**answers, **hidden_fields(page.get_data(as_text=True))}
+                           ).status_code == 303
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", note)
+    assert reads == [("SELECT", True)]  # the campaign with its survey and the previous wave's id: one query
+    assert seen[0] == ("SELECT", True) and seen[1:] and all(not autocommit for _, autocommit in seen[1:])
+    assert {verb for verb, _ in seen[1:]} == {"WITH"}  # every row in one statement
+    assert count(app, Answer) == len(answers) - 2  # the two open questions are comments

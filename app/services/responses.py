@@ -145,13 +145,13 @@ def count_rejection(campaign_id: int, reason: str) -> None:
 
 
 def _write_connection(session):
-    """Return the session's connection, in a transaction that may write.
+    """Return the session's connection, in a new transaction that may write.
 
-    SQLite: end any read transaction first, since a read snapshot cannot always be upgraded to a write, and begin
-    IMMEDIATE, which waits (busy_timeout) for the write lock instead of failing. PostgreSQL upgrades a read
-    transaction by itself, so the request's transaction goes on (no rollback, second checkout and BEGIN).
+    Whatever the request read before is ended first (on PostgreSQL the public form reads outside a transaction,
+    see ``surveys.campaign_with_definition``). SQLite then begins IMMEDIATE, which waits (busy_timeout) for the
+    write lock instead of failing on a read snapshot that cannot be upgraded.
     """
+    session.rollback()
     if session.get_bind().dialect.name != "sqlite":
         return session.connection()
-    session.rollback()
     return session.connection(execution_options={"sqlite_immediate": True})
