@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 from collections.abc import Iterable
 
-from sqlalchemy import Table, bindparam, cast, func, insert, select
+from sqlalchemy import JSON, Table, bindparam, cast, column, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -101,13 +102,9 @@ def _insert(connection, rows: dict[type, list[dict]]) -> None:
     """Insert complete rows (model -> list of column dicts): on PostgreSQL in one statement, else one per table."""
     rows = {model: table_rows for model, table_rows in rows.items() if table_rows}
     if connection.dialect.name == "postgresql":
-        tables = tuple(model.__table__ for model in rows)
-        params = {
-            f"{table.name}_{column}": [row[column] for row in table_rows]
-            for table, table_rows in zip(tables, rows.values(), strict=True)
-            for column in table.columns.keys()
-        }
-        connection.execute(_one_statement(tables), params)
+        # JSON text is made in C (json) and read in C (PostgreSQL); arrays would be dumped value by value in Python.
+        params = {model.__tablename__: json.dumps(table_rows, default=str) for model, table_rows in rows.items()}
+        connection.execute(_one_statement(tuple(model.__table__ for model in rows)), params)
         return
     # Plain Core inserts: the rows are complete dicts, and the ORM's bulk-insert bookkeeping would only cost CPU.
     for model, table_rows in rows.items():
@@ -116,21 +113,20 @@ def _insert(connection, rows: dict[type, list[dict]]) -> None:
 
 @functools.cache
 def _one_statement(tables: tuple[Table, ...]):
-    """``INSERT ... SELECT * FROM unnest(<one array per column>)`` for each table, the first ones as writable CTEs.
+    """``INSERT ... SELECT * FROM json_to_recordset(<the rows as JSON>)`` per table, the first ones as writable CTEs.
 
     One statement and one round trip, whatever the number of rows, and the same SQL every time (prepared once per
     connection). Foreign keys between the tables hold: PostgreSQL checks them at the end of the statement.
     """
 
-    def from_arrays(table: Table):
-        columns = list(table.columns)
-        arrays = func.unnest(
-            *(cast(bindparam(f"{table.name}_{c.name}"), postgresql.ARRAY(c.type)) for c in columns)
-        ).table_valued(*(c.name for c in columns)).render_derived(name=f"{table.name}_rows")
-        return insert(table).from_select([c.name for c in columns], select(*arrays.c))
+    def from_json(table: Table):
+        columns = [column(c.name, c.type) for c in table.columns]
+        recordset = func.json_to_recordset(cast(bindparam(table.name), JSON)).table_valued(*columns)
+        recordset = recordset.render_derived(name=f"{table.name}_rows", with_types=True)
+        return insert(table).from_select([c.name for c in columns], select(*recordset.c))
 
     *first, last = tables
-    return from_arrays(last).add_cte(*(from_arrays(table).cte(f"{table.name}_written") for table in first))
+    return from_json(last).add_cte(*(from_json(table).cte(f"{table.name}_written") for table in first))
 
 
 def count_rejection(campaign_id: int, reason: str) -> None:
