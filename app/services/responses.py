@@ -87,7 +87,7 @@ def store_responses(
         Comment: comments,
         Receipt: [{"receipt_hash": receipt_hash, "response_id": responses[0]["id"]}] if receipt_hash else [],
     }
-    connection = _write_connection(session)
+    connection = _write_connection(session, single_statement=code is None)  # on PostgreSQL; see _insert
     if code is not None:
         # The token first: a replayed submission is then told apart from a code used by another (REPLAY vs BAD_CODE).
         _insert(connection, {SubmissionToken: rows.pop(SubmissionToken)})
@@ -132,7 +132,7 @@ def _one_statement(tables: tuple[Table, ...]):
 def count_rejection(campaign_id: int, reason: str) -> None:
     """Add one to the counter of submissions turned away for ``reason`` (all that is kept about them)."""
     session = db.session
-    _write_connection(session)
+    _write_connection(session, single_statement=True)
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
     statement = dialect.insert(RejectionCount).values(campaign_id=campaign_id, reason=reason, count=1)
     session.execute(statement.on_conflict_do_update(
@@ -140,14 +140,18 @@ def count_rejection(campaign_id: int, reason: str) -> None:
     session.commit()
 
 
-def _write_connection(session):
-    """Return the session's connection, in a new transaction that may write.
+def _write_connection(session, single_statement: bool):
+    """Return the session's connection, ready for a write that stands or falls as a whole.
 
-    Whatever the request read before is ended first (on PostgreSQL the public form reads outside a transaction,
-    see ``surveys.campaign_with_definition``). SQLite then begins IMMEDIATE, which waits (busy_timeout) for the
-    write lock instead of failing on a read snapshot that cannot be upgraded.
+    PostgreSQL: a single statement is atomic by itself, so it runs on the request's connection as it is; outside a
+    transaction (the public form reads so, see ``surveys.campaign_with_definition``) it commits on its own, without
+    the round trips of BEGIN and COMMIT. Several statements begin a transaction, ending whatever was read before.
+    SQLite: whatever was read is ended, and the write begins IMMEDIATE, which waits (busy_timeout) for the write
+    lock instead of failing on a read snapshot that cannot be upgraded.
     """
-    session.rollback()
-    if session.get_bind().dialect.name != "sqlite":
-        return session.connection()
-    return session.connection(execution_options={"sqlite_immediate": True})
+    if session.get_bind().dialect.name == "sqlite":
+        session.rollback()
+        return session.connection(execution_options={"sqlite_immediate": True})
+    if not single_statement:
+        session.rollback()
+    return session.connection()

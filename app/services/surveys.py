@@ -85,7 +85,8 @@ def campaign_with_definition(slug: str) -> tuple[Campaign, Survey] | None:
     session = db.session()  # the request's Session itself (the scoped proxy has no in_transaction)
     if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         # A public page only reads: outside a transaction, PostgreSQL needs no BEGIN and ROLLBACK, two round trips
-        # of the three such a page would cost. Writes begin a transaction of their own (responses._write_connection).
+        # of the three such a page would cost. A submission is then one statement, atomic by itself, or begins a
+        # transaction of its own (responses._write_connection).
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     campaign = session.execute(_campaign_by_slug(), {"slug": slug}).scalar_one_or_none()
     return None if campaign is None else (campaign, definition(campaign.survey_version))
