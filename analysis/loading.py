@@ -46,15 +46,16 @@ def question_table(survey: Survey) -> pd.DataFrame:
 
 
 def _packed_answers(campaign_id: int):
-    """One row per response of the campaign: id, group, number of answers, its question ids, its codes.
+    """One row per response of the campaign: id, group, its question ids, its codes.
 
     A database feeds the aggregates of a GROUP BY the same rows in the same order, so the n-th question id
     and the n-th code are one answer. (Two aggregates of plain columns cost SQLite much less than one of
-    ``question_id || ',' || code``.)
+    ``question_id || ',' || code``; a third, ``count(*)``, would add a third to SQLite's time: the numbers
+    of answers are read off the lists instead.)
     """
     r, a = _RESPONSES, _ANSWERS
     return (
-        select(r.c.id, r.c.respondent_group, func.count(), func.aggregate_strings(a.c.question_id, _SEP),
+        select(r.c.id, r.c.respondent_group, func.aggregate_strings(a.c.question_id, _SEP),
                func.aggregate_strings(a.c.code, _SEP))
         .join_from(r, a, a.c.response_id == r.c.id)
         .where(r.c.campaign_id == campaign_id)
@@ -112,8 +113,9 @@ def _read_codes(packed: list[str]) -> pd.Categorical:
                        quoting=csv.QUOTE_NONE)["code"].array
 
 
-def _read_questions(packed: list[str]) -> tuple[np.ndarray, pd.Index]:
-    """Read the packed question ids of every response: positions in the sorted distinct ids, and those ids.
+def _read_questions(packed: list[str]) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """Read the packed question ids of every response: positions in the sorted distinct ids, those ids, and the
+    number of answers of each response.
 
     Most responses answer the same questions, so each distinct list is split once.
     """
@@ -121,19 +123,23 @@ def _read_questions(packed: list[str]) -> tuple[np.ndarray, pd.Index]:
     split = [ids.split(_SEP) for ids in distinct]
     asked_ids = pd.Index(sorted(set().union(*split)), dtype="str")
     positions = [asked_ids.get_indexer(ids) for ids in split]
-    return (np.concatenate([positions[i] for i in lists]) if len(lists) else np.array([], dtype=np.intp)), asked_ids
+    counts = np.array([len(ids) for ids in split], dtype=np.intp)[lists]
+    if not len(lists):
+        return np.array([], dtype=np.intp), asked_ids, counts
+    return np.concatenate([positions[i] for i in lists]), asked_ids, counts
 
 
 def _unpack(rows: Sequence[Sequence], survey: Survey, campaign_id: int) -> pd.DataFrame:
     """Build the answers frame from the packed rows (`_packed_answers`)."""
-    ids, groups, counts, questions_packed, codes_packed = (
-        (list(part) for part in zip(*rows, strict=True)) if rows else ([], [], [], [], []))
-    asked, asked_ids = _read_questions(questions_packed)
+    ids, groups, questions_packed, codes_packed = (
+        (list(part) for part in zip(*rows, strict=True)) if rows else ([], [], [], []))
+    asked, asked_ids, counts = _read_questions(questions_packed)
     answer_codes = _read_codes(codes_packed)
-    if len(asked) != sum(counts) or len(answer_codes) != len(asked) or answer_codes.isna().any():
+    code_counts = np.fromiter((codes.count(_SEP) + 1 for codes in codes_packed), dtype=np.intp, count=len(ids))
+    if (counts != code_counts).any() or len(answer_codes) != len(asked) or answer_codes.isna().any():
         raise AnalysisError("cannot unpack the stored answers: a question id or code contains a comma")
     code, codes = answer_codes.codes, answer_codes.categories
-    respondent = np.repeat(np.arange(len(ids)), np.asarray(counts, dtype=np.intp))
+    respondent = np.repeat(np.arange(len(ids)), counts)
     # Each response's answers in (question id, code) order, as the answers table's primary key has them
     # (whatever order the database aggregated them in).
     order = (respondent * len(asked_ids) + asked) * len(codes) + _ranks(codes)[code]
@@ -146,10 +152,13 @@ def _unpack(rows: Sequence[Sequence], survey: Survey, campaign_id: int) -> pd.Da
     keep = question >= 0
     if not keep.all():
         respondent, question, code = respondent[keep], question[keep], code[keep]
-    numeric = np.isin(questions["qtype"].to_numpy(dtype=object), _NUMERIC)[question]
-    dont_know = (codes == DONT_KNOW)[code]
-    value = np.where(numeric & ~dont_know, pd.to_numeric(pd.Series(codes), errors="coerce").to_numpy()[code], np.nan)
-    frame = pd.DataFrame({
+    # The value of every (question, code) pair once, then one lookup per answer.
+    numeric = np.isin(questions["qtype"].to_numpy(dtype=object), _NUMERIC)
+    code_is_dont_know = np.asarray(codes == DONT_KNOW)
+    numbers = pd.to_numeric(pd.Series(codes), errors="coerce").to_numpy(dtype=float)
+    values = np.where(numeric[:, None] & ~code_is_dont_know, numbers, np.nan)
+    value, dont_know = values[question, code], code_is_dont_know[code]
+    columns = {
         "response_id": _from_codes(respondent, pd.Index(ids, dtype="str")),
         "campaign_id": np.full(len(question), campaign_id, dtype=np.int64),
         "group": _categorical(respondent, groups),
@@ -158,8 +167,8 @@ def _unpack(rows: Sequence[Sequence], survey: Survey, campaign_id: int) -> pd.Da
         "code": _from_codes(code, codes),
         "value": value,
         "dont_know": dont_know,
-    })
-    return frame.loc[:, list(ANSWER_COLUMNS)]
+    }
+    return pd.DataFrame(columns, copy=False).loc[:, list(ANSWER_COLUMNS)]  # the arrays are new: no copies
 
 
 def _ranks(values: pd.Index) -> np.ndarray:
