@@ -101,6 +101,8 @@ def store_responses(
 def _insert(connection, rows: dict[type, list[dict]]) -> None:
     """Insert complete rows (model -> list of column dicts): on PostgreSQL in one statement, else one per table."""
     rows = {model: table_rows for model, table_rows in rows.items() if table_rows}
+    if not rows:
+        return
     if connection.dialect.name == "postgresql":
         # JSON text is made in C (json) and read in C (PostgreSQL); arrays would be dumped value by value in Python.
         params = {model.__tablename__: json.dumps(table_rows, default=str) for model, table_rows in rows.items()}
