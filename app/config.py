@@ -33,6 +33,9 @@ class Defaults:
     # token bound to the session, and session cookies that are SameSite=Lax, still guard every POST.
     WTF_CSRF_SSL_STRICT = False
     BEHIND_PROXY = False  # True behind nginx etc.: trust X-Forwarded-Proto/-Host/-Port/-Prefix (never -For)
+    # How long a worker may show a campaign's form as it last read it. A change made in the same worker shows at
+    # once, in others within this time; submissions always read the campaign afresh. 0: read it for every page.
+    CAMPAIGN_CACHE_SECONDS = 5
     MIN_FILL_SECONDS = 5  # a submission sooner than this after the form was rendered is taken for a bot; 0: off
     # Login throttling (app/throttle.py), counted in Redis when REDIS_URL is set, else in the database.
     REDIS_URL = None  # e.g. redis://127.0.0.1:6379/0

@@ -334,12 +334,14 @@ LATENCY_NOTE = (
 )
 
 ROUND_TRIPS_NOTE = (
-    "Per submission on PostgreSQL, ours makes two HTTP requests and two database round trips: the GET reads the "
-    "campaign with its survey (and the previous wave's id) outside a transaction, and the POST reads it again, "
-    "then writes every row in one statement (`json_to_recordset` per table, writable CTEs), which commits by "
-    "itself; pooled connections are tested only after lying idle for a second. The floor makes one request and "
-    "three round trips (BEGIN, its statement, COMMIT). What remains above the floor is the work of two requests "
-    "through Flask: sessions and CSRF, the signed render time, validating 59 answers, the 80 KB form page."
+    "Per submission on PostgreSQL, ours makes two HTTP requests and two database round trips: the GET shows the "
+    "campaign as the worker read it within the last `CAMPAIGN_CACHE_SECONDS` (5; see docs/deploy.md), with no "
+    "query; the POST reads the campaign with its survey (and the previous wave's id) afresh, outside a "
+    "transaction, then writes every row in one statement (`json_to_recordset` per table, writable CTEs), which "
+    "commits by itself; pooled connections are tested only after lying idle for a second. The floor makes one "
+    "request and three round trips (BEGIN, its statement, COMMIT). What remains above the floor is the work of "
+    "two requests through Flask: sessions and CSRF, the signed render time, validating 59 answers, the 80 KB "
+    "form page."
 )
 
 LIVE_TESTS = """### The live tests (`tests/test_live_load.py`)

@@ -106,6 +106,8 @@ def test_ledger_run_again_and_wave_comparison(app, client, admin, runner, campai
     public = app.test_client().get(f"/s/{new_slug}").get_data(as_text=True)
     assert "每季度到基层分局走访一次" in public and "进行中" in public
     assert "服务意识与对象" in public  # a headline finding of the previous wave
+    again = app.test_client().get(f"/s/{new_slug}").get_data(as_text=True)  # the worker's kept campaign, detached
+    assert "每季度到基层分局走访一次" in again and "服务意识与对象" in again
     assert runner.invoke(args=["demo-data", new_slug, "--responses", "80", "--seed", "2"]).exit_code == 0
     second = client.get(f"/admin/campaigns/{new_slug}").get_data(as_text=True)
     assert 'id="waves"' in second and "每季度到基层分局走访一次" in second

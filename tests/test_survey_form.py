@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from app.extensions import db
 from app.models import Answer, Campaign, Comment, Response, SubmissionToken
@@ -355,6 +355,70 @@ def test_question_cache_is_bounded_and_keyed_by_the_survey_object(app, campaign)
     assert len(cache) == 0
 
 
+def close_elsewhere(app, slug):
+    """Close the campaign as another worker or process would: in the database, behind this worker's back."""
+    with app.app_context():
+        db.session.execute(text("UPDATE campaigns SET closed_at = CURRENT_TIMESTAMP WHERE slug = :slug"),
+                           {"slug": slug})
+        db.session.commit()
+
+
+def kept_campaigns(app) -> int:
+    from app.services.surveys import _CAMPAIGNS_EXTENSION
+
+    return len(app.extensions.get(_CAMPAIGNS_EXTENSION) or ())
+
+
+def test_the_form_may_be_shown_from_a_recent_reading_but_a_submission_reads_its_campaign_afresh(app, client,
+                                                                                                  campaign):
+    import time
+
+    app.config["CAMPAIGN_CACHE_SECONDS"] = 0.5
+    answers = full_answers(survey_of(app, campaign), "office")
+    page = client.get(f"/s/{campaign}")
+    assert page.status_code == 200 and kept_campaigns(app) == 1
+    close_elsewhere(app, campaign)
+    assert client.get(f"/s/{campaign}?again=1").status_code == 200  # this worker read it open a moment ago
+    late = client.post(f"/s/{campaign}", data={**answers, **hidden_fields(page.get_data(as_text=True))})
+    assert late.status_code == 410 and "已结束" in late.get_data(as_text=True)
+    assert count(app, Response) == 0 and count(app, SubmissionToken) == 0
+    time.sleep(0.6)
+    assert client.get(f"/s/{campaign}?again=1").status_code == 410
+
+
+def test_a_change_committed_in_this_worker_shows_at_once(app, client, campaign):
+    from app.services.campaigns import close_campaign, reopen_campaign
+
+    assert app.config["CAMPAIGN_CACHE_SECONDS"] >= 5  # the default: the page below would still be kept
+    assert client.get(f"/s/{campaign}").status_code == 200
+    with app.app_context():
+        close_campaign(get_campaign(campaign))
+    assert client.get(f"/s/{campaign}").status_code == 410
+    assert client.get(f"/s/{campaign}/thanks").status_code == 200  # still known: the thank-you page stays
+    with app.app_context():
+        reopen_campaign(get_campaign(campaign), None)
+        db.session.commit()
+    assert client.get(f"/s/{campaign}").status_code == 200
+    answers = full_answers(survey_of(app, campaign), "office")
+    assert submit(client, campaign, answers).status_code == 303
+    assert kept_campaigns(app) == 1  # a submission changes no campaign, so the form stays kept
+
+
+def test_with_no_cache_every_page_reads_its_campaign(app, client, campaign):
+    app.config["CAMPAIGN_CACHE_SECONDS"] = 0
+    assert client.get(f"/s/{campaign}").status_code == 200
+    close_elsewhere(app, campaign)
+    assert client.get(f"/s/{campaign}").status_code == 410
+    assert kept_campaigns(app) == 0
+
+
+def test_unknown_campaigns_are_not_kept(app, client, campaign):
+    for n in range(20):
+        assert client.get(f"/s/no-such-campaign-{n}").status_code == 404
+    assert kept_campaigns(app) == 0
+    assert client.get(f"/s/{campaign}").status_code == 200 and kept_campaigns(app) == 1
+
+
 def test_round_trips_on_postgresql_a_submission_stands_or_falls_as_a_whole(app, client, campaign, runner):
     """On PostgreSQL the public form reads without BEGIN and ROLLBACK (autocommit), and an open-link submission is
     one statement, atomic by itself, that commits on its own; with a one-time code the token, the code and the rows
@@ -374,6 +438,9 @@ def test_round_trips_on_postgresql_a_submission_stands_or_falls_as_a_whole(app, 
     try:
         page = client.get(f"/s/{campaign}")
         reads = list(seen)
+        del seen[:]
+        assert client.get(f"/s/{campaign}?again=1").status_code == 200
+        kept = list(seen)
         answers = full_answers(survey_of(app, campaign), "office")
         del seen[:]
         assert client.post(f"/s/{campaign}", data={**answers, **hidden_fields(page.get_data(as_text=True))}
@@ -388,6 +455,7 @@ def test_round_trips_on_postgresql_a_submission_stands_or_falls_as_a_whole(app, 
         with app.app_context():
             event.remove(db.engine, "before_cursor_execute", note)
     assert reads == [("SELECT", True)]  # the campaign with its survey and the previous wave's id: one query
+    assert kept == []  # the next page within CAMPAIGN_CACHE_SECONDS: none
     assert open_link == [("SELECT", True), ("WITH", True)]  # every row in one statement
     # The POST: its campaign read, then the token, the code and the rows in one transaction.
     assert with_code[-4:] == [("SELECT", True), ("INSERT", False), ("UPDATE", False), ("WITH", False)]

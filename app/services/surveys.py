@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import chain
 
 import yaml
-from sqlalchemy import bindparam
-from sqlalchemy.orm import joinedload, undefer
+from cachetools import TTLCache
+from flask import current_app, has_app_context
+from sqlalchemy import bindparam, event
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from app.extensions import db
 from app.models import Campaign, SurveyVersion
@@ -90,6 +94,63 @@ def campaign_with_definition(slug: str) -> tuple[Campaign, Survey] | None:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     campaign = session.execute(_campaign_by_slug(), {"slug": slug}).scalar_one_or_none()
     return None if campaign is None else (campaign, definition(campaign.survey_version))
+
+
+def shown_campaign(slug: str) -> tuple[Campaign, Survey] | None:
+    """``campaign_with_definition`` for the pages that only show a campaign (the blank form, the thank-you page),
+    kept by this worker for ``CAMPAIGN_CACHE_SECONDS`` (0: not kept).
+
+    A change to a campaign committed in this worker shows at once (see ``_forget_changed_campaigns``); one made
+    by another worker or process shows within those seconds. A submission always reads its campaign afresh, so
+    none is taken after the campaign closed, however the form was shown. The campaign kept is detached from its
+    session: everything these pages read of it is loaded with it.
+    """
+    seconds = current_app.config["CAMPAIGN_CACHE_SECONDS"]
+    if not seconds:
+        return campaign_with_definition(slug)
+    kept = _shown_campaigns(seconds)
+    with kept.lock:
+        found = kept.get(slug)
+    if found is None:
+        found = campaign_with_definition(slug)
+        if found is not None:  # unknown slugs are not kept: anyone can make up any number of them
+            with kept.lock:
+                kept[slug] = found
+    return found
+
+
+class _ShownCampaigns(TTLCache):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(maxsize=CAMPAIGNS_KEPT, ttl=seconds)
+        self.lock = threading.Lock()
+
+
+CAMPAIGNS_KEPT = 256  # campaigns open at once in one deployment, with room to spare
+_CAMPAIGNS_EXTENSION = "officepulse.shown_campaigns"
+
+
+def _shown_campaigns(seconds: float) -> _ShownCampaigns:
+    """Return this application's kept campaigns (one store per app, so one per worker)."""
+    kept = current_app.extensions.get(_CAMPAIGNS_EXTENSION)
+    if kept is None or kept.ttl != seconds:
+        kept = current_app.extensions[_CAMPAIGNS_EXTENSION] = _ShownCampaigns(seconds)
+    return kept
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_campaigns(session: Session, context) -> None:
+    if any(isinstance(obj, Campaign) for obj in chain(session.new, session.dirty, session.deleted)):
+        session.info["campaigns_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_changed_campaigns(session: Session) -> None:
+    """Once a change to a campaign is committed, this worker shows campaigns as they now are."""
+    if session.info.pop("campaigns_changed", False) and has_app_context():
+        kept = current_app.extensions.get(_CAMPAIGNS_EXTENSION)
+        if kept is not None:
+            with kept.lock:
+                kept.clear()
 
 
 @cache

@@ -21,7 +21,7 @@ from app.services import receipts
 from app.services.campaigns import today
 from app.services.ledger import you_said_we_did
 from app.services.responses import Outcome, count_rejection, submit_response
-from app.services.surveys import campaign_with_definition
+from app.services.surveys import campaign_with_definition, shown_campaign
 from app.survey.forms import ResponseForm
 from app.survey.guard import already_answered, remember_answered
 from app.survey.questions import questions
@@ -31,8 +31,11 @@ bp = Blueprint("survey", __name__)
 
 
 def load_open_campaign(slug: str):
-    """Return the campaign and its survey, or abort: 404 unknown, 403 not yet open, 410 closed."""
-    found = campaign_with_definition(slug)
+    """Return the campaign and its survey, or abort: 404 unknown, 403 not yet open, 410 closed.
+
+    A submission reads the campaign afresh; showing the form may use the worker's recent reading of it.
+    """
+    found = campaign_with_definition(slug) if request.method == "POST" else shown_campaign(slug)
     if found is None:
         abort(404)
     campaign, survey = found
@@ -110,7 +113,7 @@ def form(slug: str):
 
 @bp.get("/s/<slug>/thanks")
 def thanks(slug: str):
-    found = campaign_with_definition(slug)
+    found = shown_campaign(slug)
     if found is None:
         abort(404)
     campaign, survey = found
