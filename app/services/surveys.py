@@ -102,8 +102,8 @@ def shown_campaign(slug: str) -> tuple[Campaign, Survey] | None:
 
     A change to a campaign committed in this worker shows at once (see ``_forget_changed_campaigns``); one made
     by another worker or process shows within those seconds. A submission always reads its campaign afresh, so
-    none is taken after the campaign closed, however the form was shown. The campaign kept is detached from its
-    session: everything these pages read of it is loaded with it.
+    none is taken after the campaign closed, however the form was shown. The campaign kept is detached from the
+    session, so that no commit expires it: everything these pages read of it is loaded with it.
     """
     seconds = current_app.config["CAMPAIGN_CACHE_SECONDS"]
     if not seconds:
@@ -114,6 +114,7 @@ def shown_campaign(slug: str) -> tuple[Campaign, Survey] | None:
     if found is None:
         found = campaign_with_definition(slug)
         if found is not None:  # unknown slugs are not kept: anyone can make up any number of them
+            db.session.expunge(found[0])  # detached now, as it is when kept: no commit can expire it
             with kept.lock:
                 kept[slug] = found
     return found
