@@ -202,8 +202,8 @@ def render(large: dict, page: dict, info: dict, command: str, started: datetime,
         SECTION,
         "",
         f"Measured {started:%Y-%m-%d %H:%M} UTC on {info['cores']} cores ({info['cpu']}, {info['mem_gb']:.0f} GB), "
-        f"Python {info['python']}, SQLite {info['sqlite']}, commit {info['commit']} (with the work tree's "
-        f"changes). Command: `{command}` ({elapsed / 60:.0f} min). Load average {info['load'][0]:.1f} at the start "
+        f"Python {info['python']}, SQLite {info['sqlite']}, commit {info['commit']}. Command: `{command}` "
+        f"({elapsed / 60:.0f} min). Load average {info['load'][0]:.1f} at the start "
         f"and {os.getloadavg()[0]:.1f} at the end.",
         "",
         f"A fresh SQLite file, migrated and bootstrapped as `make run` does; the demo campaign filled with "

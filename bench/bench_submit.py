@@ -231,7 +231,7 @@ def render(results: list[dict], info: dict, args, started: datetime, elapsed: fl
         f"Measured {started:%Y-%m-%d %H:%M} UTC on {info['cores']} cores ({info['cpu']}, {info['mem_gb']:.0f} GB), "
         f"Python {info['python']}, SQLite {info['sqlite']}"
         + (f", PostgreSQL {info['postgres']}" if info.get("postgres") else "")
-        + f", commit {info['commit']} (with the work tree's changes). Command: `{args.command}` "
+        + f", commit {info['commit']}. Command: `{args.command}` "
         f"({elapsed / 60:.0f} min). Load average {info['load'][0]:.1f} at the start and {os.getloadavg()[0]:.1f} at "
         "the end: the cores are shared with other work, so throughput and latency are noisy, while CPU time per "
         "submission is not.",

@@ -45,9 +45,14 @@ def machine() -> dict:
     mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                 if line.startswith("MemTotal")), 0)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=live.ROOT, capture_output=True,
-                            text=True).stdout.strip()
+                            text=True).stdout.strip() or "?"
+    # Changes not committed when the run started, other than to the file the benchmarks write.
+    changed = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!docs/benchmarks.md"], cwd=live.ROOT,
+                             capture_output=True, text=True).stdout.strip()
+    if changed:
+        commit += " with uncommitted changes"
     return {"cores": os.cpu_count(), "cpu": cpu, "mem_gb": mem / 2**20, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "load": os.getloadavg(), "commit": commit or "?"}
+            "sqlite": sqlite3.sqlite_version, "load": os.getloadavg(), "commit": commit}
 
 
 def write_section(path: Path, heading: str, section: str) -> None:
