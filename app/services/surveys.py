@@ -120,21 +120,21 @@ def shown_campaign(slug: str) -> tuple[Campaign, Survey] | None:
     return found
 
 
+CAMPAIGNS_KEPT = 256  # campaigns open at once in one deployment, with room to spare
+_CAMPAIGNS_EXTENSION = "officepulse.shown_campaigns"
+
+
 class _ShownCampaigns(TTLCache):
     def __init__(self, seconds: float) -> None:
         super().__init__(maxsize=CAMPAIGNS_KEPT, ttl=seconds)
         self.lock = threading.Lock()
 
 
-CAMPAIGNS_KEPT = 256  # campaigns open at once in one deployment, with room to spare
-_CAMPAIGNS_EXTENSION = "officepulse.shown_campaigns"
-
-
 def _shown_campaigns(seconds: float) -> _ShownCampaigns:
     """Return this application's kept campaigns (one store per app, so one per worker)."""
     kept = current_app.extensions.get(_CAMPAIGNS_EXTENSION)
-    if kept is None or kept.ttl != seconds:
-        kept = current_app.extensions[_CAMPAIGNS_EXTENSION] = _ShownCampaigns(seconds)
+    if kept is None:
+        kept = current_app.extensions.setdefault(_CAMPAIGNS_EXTENSION, _ShownCampaigns(seconds))
     return kept
 
 
