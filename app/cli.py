@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app, has_app_context
@@ -12,7 +13,7 @@ from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from flask_babel import force_locale
 
 from app.extensions import init_migrations
-from app.services import accounts, audit, campaigns, codes, export, storage
+from app.services import accounts, audit, campaigns, codes, distribution, export, storage
 from app.services.responses import store_responses
 from app.services.results import campaign_results, report_pdf
 from app.services.surveys import definition, import_survey
@@ -303,8 +304,11 @@ def _fill(campaign, n: int, seed: int) -> None:
 @with_appcontext
 @click.option("--demo-responses", type=click.IntRange(0, 1_000_000), default=0,
               help="Fill the demo campaign with this many synthetic responses if it has none.")
-def bootstrap(demo_responses: int) -> None:
-    """Import the bundled surveys, open a demo campaign and create the admin if needed; print the URLs."""
+@click.option("--qr", "qr_path", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="Where to write the QR code of the survey's address (default: instance/qr-SLUG.png).")
+def bootstrap(demo_responses: int, qr_path: Path | None) -> None:
+    """Import the bundled surveys, open a demo campaign and create the admin if needed; print the URLs and
+    write the QR code of the survey's address."""
     for path in bundled_paths():
         _import(path)
     open_rows = [r for r in campaigns.list_campaigns() if r.status == "open"]
@@ -327,4 +331,9 @@ def bootstrap(demo_responses: int) -> None:
                    f"flask --app wsgi demo-data {campaign.slug} --responses 300")
     url = campaigns.public_url(campaign)
     click.echo(f"Survey ({campaign.name}): {url}")
-    click.echo(f"Admin: {url.split('/s/')[0]}/admin/")
+    qr_path = qr_path or Path(current_app.instance_path) / f"qr-{campaign.slug}.png"
+    qr_path.parent.mkdir(parents=True, exist_ok=True)
+    qr_path.write_bytes(distribution.qr_png(url))
+    click.echo(f"QR code of the survey: {qr_path}")
+    admin = f"{url.split('/s/')[0]}/admin/"
+    click.echo(f"Admin: {admin}   (printable poster: {admin}campaigns/{campaign.slug}/poster)")

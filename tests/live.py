@@ -151,7 +151,7 @@ class LiveServer:
     def setup(self) -> str:
         """Migrate and bootstrap the database, as `make run` does; return the demo campaign's slug."""
         self.flask("db", "upgrade")
-        output = self.flask("bootstrap")
+        output = self.flask("bootstrap", "--qr", str(self.workdir / "qr.png"))
         return re.search(r"^Survey \(.*\): \S+/s/(\S+)$", output, re.M).group(1)
 
     def start(self, timeout: float = 240) -> LiveServer:

@@ -97,14 +97,21 @@ def test_create_admin(app, runner):
         assert [u.username for u in db.session.execute(select(User)).scalars()] == ["head"]
 
 
-def test_bootstrap_is_idempotent(app, runner):
-    first = run(runner, "bootstrap", env={"OFFICEPULSE_ADMIN_PASSWORD": ""})
+def test_bootstrap_is_idempotent(app, runner, tmp_path):
+    first = run(runner, "bootstrap", "--qr", str(tmp_path / "qr.png"), env={"OFFICEPULSE_ADMIN_PASSWORD": ""})
     assert first.exit_code == 0, first.output
     assert "Admin login: admin / " in first.output and "/s/" in first.output
-    second = run(runner, "bootstrap")
+    second = run(runner, "bootstrap", "--qr", str(tmp_path / "qr.png"))
     assert second.exit_code == 0 and "existing account" in second.output
     survey_line = [line for line in first.output.splitlines() if line.startswith("Survey")][0]
     assert survey_line in second.output  # the same open demo campaign is reused
+    from app.services.distribution import qr_png
+
+    qr_path = Path(first.output.split("QR code of the survey: ")[1].splitlines()[0])
+    assert qr_path == tmp_path / "qr.png"
+    assert qr_path.read_bytes() == qr_png(survey_line.split(": ", 1)[1])  # the code of the printed address
+    slug = survey_line.rsplit("/s/", 1)[1]
+    assert f"/admin/campaigns/{slug}/poster" in first.output
     with app.app_context():
         assert len(db.session.execute(select(Campaign)).all()) == 1
 

@@ -84,6 +84,10 @@ def test_make_run_prints_links_and_serves_the_survey(served):
     survey_url = re.search(r"^Survey \(.*\): (\S+)$", output, re.M).group(1)
     assert survey_url.startswith(base + "/s/")
     assert f"Admin: {base}/admin/" in output
+    qr_path = Path(re.search(r"^QR code of the survey: (.+)$", output, re.M).group(1))
+    assert qr_path.parent == ROOT / "instance" and qr_path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    qr_path.unlink()
+    poster_url = re.search(r"printable poster: (\S+)\)", output).group(1)
 
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
@@ -105,6 +109,7 @@ def test_make_run_prints_links_and_serves_the_survey(served):
     assert redirect_of(opener, base + "/admin/login", form.encode()).code == 303
     dashboard = fetch(opener, base + "/admin/")
     assert '<td class="num">1</td>' in dashboard
+    assert survey_url in fetch(opener, poster_url)  # the poster, with the survey's address under its QR code
 
     # Nothing identifying reached the server's log.
     log = log_path.read_text()
